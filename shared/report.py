@@ -1,0 +1,203 @@
+"""The report data contract shared by parser, validator, publisher and API.
+
+Cell keys and rule IDs are those of the domain spec
+(../shared/domain/annual-report-format.md §3 and §6). This module only *describes*
+a report; reading one is the parser's job and judging one the validator's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ReportFormat = Literal["v2021", "v2019", "pre2019"]
+ReportKind = Literal["agency", "summary"]
+Severity = Literal["error", "warning", "info"]
+CellValue = int | float | None
+
+# --- Section 二 -------------------------------------------------------------
+T2_KEYS_V2021: tuple[str, ...] = (
+    "t2_rules_issued",
+    "t2_rules_repealed",
+    "t2_rules_in_force",
+    "t2_normative_issued",
+    "t2_normative_repealed",
+    "t2_normative_in_force",
+    "t2_license_decisions",
+    "t2_penalty_decisions",
+    "t2_coercion_decisions",
+    "t2_fee_amount_wan",
+)
+
+T2_KEYS_V2019: tuple[str, ...] = (
+    *(f"t2v19_{x}_{c}" for x in ("rules", "normative") for c in ("new_made", "new_published", "total_published")),
+    *(
+        f"t2v19_{x}_{c}"
+        for x in ("license", "other_service", "penalty", "coercion")
+        for c in ("prev_items", "delta", "decisions")
+    ),
+    "t2v19_fee_prev_items",
+    "t2v19_fee_delta",
+    "t2v19_procurement_items",
+    "t2v19_procurement_amount",
+)
+# Hubei's provincial extra row (§2); only present when the report prints it.
+T2_KEYS_V2019_HUBEI: tuple[str, ...] = tuple(
+    f"t2v19_other_docs_{c}" for c in ("new_made", "new_published", "total_published")
+)
+
+# --- Section 三 -------------------------------------------------------------
+T3_COLUMNS: tuple[str, ...] = (
+    "natural",
+    "org_business",
+    "org_research",
+    "org_ngo",
+    "org_legal",
+    "org_other",
+    "total",
+)
+T3_ORG_COLUMNS: tuple[str, ...] = T3_COLUMNS[1:6]
+
+T3_RESULT_ROWS_DENIED = (
+    "denied_state_secret",
+    "denied_law_forbidden",
+    "denied_three_security",
+    "denied_third_party",
+    "denied_internal_affairs",
+    "denied_process_info",
+    "denied_enforcement_file",
+    "denied_admin_query",
+)
+T3_RESULT_ROWS_UNABLE = ("unable_not_held", "unable_need_creation", "unable_unclear")
+T3_RESULT_ROWS_IGNORED = (
+    "ignored_petition",
+    "ignored_duplicate",
+    "ignored_publication",
+    "ignored_mass_repeat",
+    "ignored_confirm",
+)
+T3_RESULT_ROWS_OTHER = ("other_no_correction", "other_no_fee", "other_other")
+
+T3_ROWS_V2021: tuple[str, ...] = (
+    "new_received",
+    "carried_over",
+    "granted",
+    "partial",
+    *T3_RESULT_ROWS_DENIED,
+    *T3_RESULT_ROWS_UNABLE,
+    *T3_RESULT_ROWS_IGNORED,
+    *T3_RESULT_ROWS_OTHER,
+    "total_processed",
+    "carried_forward",
+)
+# v2019 (and the hybrid layout of §3.6): rows 21–23 replaced by one （六）其他处理 row.
+T3_ROWS_V2019: tuple[str, ...] = (
+    *T3_ROWS_V2021[:20],
+    "other_all",
+    "total_processed",
+    "carried_forward",
+)
+
+# --- Section 四 -------------------------------------------------------------
+T4_GROUPS: tuple[str, ...] = ("review", "suit_direct", "suit_after_review")
+T4_OUTCOMES: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
+T4_KEYS: tuple[str, ...] = tuple(f"t4_{g}_{o}" for g in T4_GROUPS for o in T4_OUTCOMES)
+
+
+def t3_key(row: str, column: str) -> str:
+    return f"t3_{row}__{column}"
+
+
+def t3_keys(rows: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t3_key(r, c) for r in rows for c in T3_COLUMNS)
+
+
+def keys_for_format(report_format: ReportFormat, *, hybrid: bool = False) -> tuple[str, ...]:
+    """Every key a report of this format holds (null when not printed or not read).
+
+    A hybrid v2021 report (§3.6) holds both the v2021 （六） sub-rows (null) and `other_all`.
+    """
+    if report_format == "v2021":
+        rows = (*T3_ROWS_V2021[:23], "other_all", *T3_ROWS_V2021[23:]) if hybrid else T3_ROWS_V2021
+        return (*T2_KEYS_V2021, *t3_keys(rows), *T4_KEYS)
+    if report_format == "v2019":
+        return (*T2_KEYS_V2019, *t3_keys(T3_ROWS_V2019), *T4_KEYS)
+    return ()
+
+
+# --- Parse result -----------------------------------------------------------
+
+
+@dataclass
+class CellDetail:
+    """Where a cell's value came from and how sure the parser is of it."""
+
+    raw: str
+    marker: str | None = None  # None | "blank" | "/" | "—" | "-" | "无"
+    source: str = ""  # e.g. "page 3, table 2, row 5, col 4" or "line 57"
+    confidence: float = 1.0
+    note: str | None = None  # e.g. the bracketed remark of "22（其中修订16件）"
+
+
+@dataclass
+class ParseFinding:
+    rule: str
+    message: str
+    cells: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedReport:
+    agency: str | None = None
+    year: int | None = None
+    report_format: ReportFormat = "pre2019"
+    report_kind: ReportKind = "agency"
+    published_on: str | None = None  # ISO date
+    statistics_period: str | None = None  # "YYYY-MM-DD..YYYY-MM-DD" as stated
+    title: str | None = None
+    sections: dict[str, str] = field(default_factory=dict)  # "1".."6" -> text
+    cells: dict[str, CellValue] = field(default_factory=dict)
+    cell_details: dict[str, CellDetail] = field(default_factory=dict)
+    parse_findings: list[ParseFinding] = field(default_factory=list)
+    parser_version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ParsedReport:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["cell_details"] = {k: CellDetail(**v) for k, v in data.get("cell_details", {}).items()}
+        known["parse_findings"] = [ParseFinding(**f) for f in data.get("parse_findings", [])]
+        return cls(**known)
+
+
+# --- Validation result ------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    """One rule's verdict on one report, phrased so a reviewer can act on it."""
+
+    rule: str
+    severity: Severity
+    message_zh: str
+    message_en: str
+    cells: list[str] = field(default_factory=list)
+    culprit: str | None = None  # the one cell that best explains the failure, if pinned
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class UnreadableDocument(Exception):
+    """A permanent reason why a file cannot be parsed (the document ends `failed`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
