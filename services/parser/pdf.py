@@ -1,0 +1,229 @@
+"""PDF (with a text layer) → ExtractedDocument: paragraphs and ruled tables in reading order.
+
+Most reports are exported from Word or WPS. Tables are rebuilt from their ruling lines
+(``pdf_tables``); the text outside them becomes paragraphs, with page headers, footers
+and page numbers removed and PDF line wraps re-joined. Scanned PDFs, PDFs whose CJK
+fonts carry no Unicode mapping and broken or encrypted files raise ``UnreadableDocument``
+instead of returning text nobody could trust.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pdfplumber
+from pdfplumber.page import Page
+
+from services.parser.document import Block, ExtractedDocument, Paragraph
+from services.parser.pdf_tables import PageTable, find_page_tables
+from services.parser.pdf_text import Char, TextLine, group_lines, is_bad_glyph, is_cjk, is_space
+from shared.report import UnreadableDocument
+
+# Share of glyphs without a real character above which the text layer is garbage.
+MAX_BAD_GLYPH_SHARE = 0.02
+# Header/footer zone: this share of the page height at the top and at the bottom.
+MARGIN_ZONE = 0.1
+# A page with fewer visible characters than this counts as having no text.
+MIN_PAGE_CHARS = 5
+
+PAGE_NUMBER = re.compile(
+    r"^[-—–－_\s]*(\d+|[IVXLC]+)[-—–－_\s]*$"  # "3", "- 3 -", "— 3 —"
+    r"|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$"  # "第 3 页", "第3页 共5页"
+    r"|^\d+\s*/\s*\d+$"  # "3 / 5"
+    r"|^(page|Page|PAGE)\s*\d+(\s*of\s*\d+)?$"
+)
+
+
+@dataclass
+class PageLine:
+    """A text line outside every table, with the page it sits on."""
+
+    line: TextLine
+    page_number: int
+
+
+@dataclass
+class PageTableAt:
+    table: PageTable
+    page_number: int
+
+
+PageItem = PageLine | PageTableAt
+
+
+def extract_pdf(data: bytes) -> ExtractedDocument:
+    """Read a text-layer PDF into paragraphs and tables in reading order."""
+    pages_items: list[list[PageItem]] = []
+    page_heights: list[float] = []
+    all_chars = 0
+    bad_chars = 0
+    scanned_pages: list[int] = []
+    with _open(data) as pdf:
+        page_count = len(pdf.pages)
+        for page in pdf.pages:
+            chars = _visible_chars(page)
+            all_chars += sum(1 for c in chars if not is_space(c["text"]))
+            bad_chars += sum(1 for c in chars if is_bad_glyph(c["text"]))
+            if len(chars) < MIN_PAGE_CHARS and _has_large_image(page):
+                scanned_pages.append(page.page_number)
+            pages_items.append(_page_items(page, chars))
+            page_heights.append(float(page.height))
+
+    _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
+    _strip_running_lines(pages_items, page_heights)
+    return ExtractedDocument(blocks=_blocks(pages_items), page_count=page_count)
+
+
+def _open(data: bytes) -> pdfplumber.PDF:
+    # pdfminer signals broken input with many unrelated exception types (syntax errors,
+    # EOF, key errors in the xref, password errors), so every failure to open is caught.
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        _ = pdf.pages
+    except Exception as error:  # noqa: BLE001 - see comment above
+        reason = (
+            "encrypted (password required)" if "password" in repr(error).lower() else "not a readable PDF"
+        )
+        raise UnreadableDocument("corrupt_file", f"{reason}: {type(error).__name__}") from error
+    return pdf
+
+
+def _visible_chars(page: Page) -> list[Char]:
+    """The page's characters, read once; broken content streams count as a corrupt file."""
+    try:
+        return [c for c in page.chars if not is_space(c["text"]) or c["text"] == " "]
+    except Exception as error:  # noqa: BLE001 - pdfminer raises arbitrary types here too
+        message = f"page {page.page_number} cannot be read: {type(error).__name__}"
+        raise UnreadableDocument("corrupt_file", message) from error
+
+
+def _has_large_image(page: Page) -> bool:
+    page_area = float(page.width * page.height)
+    return any(float(i["width"] * i["height"]) > 0.3 * page_area for i in page.images)
+
+
+def _check_text_layer(page_count: int, all_chars: int, bad_chars: int, scanned_pages: list[int]) -> None:
+    visible = all_chars
+    if visible == 0 or len(scanned_pages) * 2 > page_count:
+        raise UnreadableDocument(
+            "no_text_layer",
+            f"{len(scanned_pages)} of {page_count} pages are images without text (scanned); OCR needed",
+        )
+    share = bad_chars / visible
+    if share > MAX_BAD_GLYPH_SHARE:
+        raise UnreadableDocument(
+            "unreadable_font",
+            f"{share:.0%} of {visible} characters have no Unicode mapping (e.g. (cid:NNN)); "
+            "the embedded fonts lack ToUnicode tables",
+        )
+
+
+def _page_items(page: Page, chars: list[Char]) -> list[PageItem]:
+    """Tables and the text lines around them, top to bottom."""
+    tables = find_page_tables(page, chars, page.page_number)
+    claimed = set().union(*(t.claimed_chars for t in tables)) if tables else set()
+    free_chars = [c for c in chars if id(c) not in claimed]
+    items: list[tuple[float, PageItem]] = [(t.bbox[1], PageTableAt(t, page.page_number)) for t in tables]
+    for line in group_lines(free_chars):
+        if line.text.strip():
+            items.append((line.top, PageLine(line, page.page_number)))
+    items.sort(key=lambda pair: pair[0])
+    return [item for _, item in items]
+
+
+def _strip_running_lines(pages_items: list[list[PageItem]], page_heights: list[float]) -> None:
+    """Remove page numbers and running headers/footers (in place).
+
+    Only lines in the top or bottom margin zone are candidates. A bare page number is
+    removed on sight; other text is removed when the same wording (digits ignored, so
+    "第3页" and "第4页" match) recurs in the margin zone of at least two other pages.
+    """
+
+    def in_zone(item: PageLine) -> bool:
+        height = page_heights[item.page_number - 1]
+        return item.line.top < MARGIN_ZONE * height or item.line.bottom > (1 - MARGIN_ZONE) * height
+
+    def signature(item: PageLine) -> str:
+        return re.sub(r"\d+", "#", item.line.text.replace(" ", ""))
+
+    pages_with: Counter[str] = Counter()
+    for items in pages_items:
+        zone_texts = {signature(i) for i in items if isinstance(i, PageLine) and in_zone(i)}
+        pages_with.update(zone_texts)
+    for items in pages_items:
+        items[:] = [
+            i
+            for i in items
+            if not (
+                isinstance(i, PageLine)
+                and in_zone(i)
+                and (PAGE_NUMBER.match(i.line.text.strip()) or pages_with[signature(i)] >= 3)
+            )
+        ]
+
+
+def _blocks(pages_items: list[list[PageItem]]) -> list[Block]:
+    """Tables as they are; text lines joined into paragraphs, across pages when wrapped."""
+    lines = [i.line for items in pages_items for i in items if isinstance(i, PageLine)]
+    left_margin, right_margin = _text_margins(lines)
+    blocks: list[Block] = []
+    open_paragraph: list[PageLine] = []
+
+    def close_paragraph() -> None:
+        if open_paragraph:
+            blocks.append(_paragraph(open_paragraph))
+            open_paragraph.clear()
+
+    for items in pages_items:
+        for item in items:
+            if isinstance(item, PageTableAt):
+                close_paragraph()
+                blocks.append(item.table.table)
+                continue
+            if open_paragraph and not _continues(open_paragraph[-1], item, left_margin, right_margin):
+                close_paragraph()
+            open_paragraph.append(item)
+    close_paragraph()
+    return blocks
+
+
+def _text_margins(lines: list[TextLine]) -> tuple[float, float]:
+    """The body text's left and right edges: where most full lines start and end."""
+    if not lines:
+        return 0.0, 0.0
+    starts = Counter(round(line.x0) for line in lines)
+    ends = Counter(round(line.x1) for line in lines)
+    return float(starts.most_common(1)[0][0]), float(max(ends.most_common(3))[0])
+
+
+def _continues(previous: PageLine, current: PageLine, left_margin: float, right_margin: float) -> bool:
+    """Whether ``current`` is the wrapped continuation of ``previous``'s paragraph.
+
+    A paragraph wraps when its line runs to the right margin and the next line starts
+    at the left margin, in the same font size, just below (or at the top of the next page).
+    An indented line starts a new paragraph (Chinese paragraphs indent two characters).
+    """
+    before, after = previous.line, current.line
+    size = max(before.font_size, 1.0)
+    if abs(before.font_size - after.font_size) > 1.0:
+        return False
+    if before.x1 < right_margin - 1.5 * size or after.x0 > left_margin + 0.5 * size:
+        return False
+    if current.page_number != previous.page_number:
+        return current.page_number == previous.page_number + 1
+    return 0 <= after.top - before.bottom <= 1.5 * (before.bottom - before.top)
+
+
+def _paragraph(lines: list[PageLine]) -> Paragraph:
+    text = ""
+    for page_line in lines:
+        piece = page_line.line.text.strip()
+        if text and not (is_cjk(text[-1]) or is_cjk(piece[0])):
+            text += " "  # a wrapped Latin word boundary; CJK wraps join directly
+        text += piece
+    first, last = lines[0].page_number, lines[-1].page_number
+    source = f"page {first}" if first == last else f"pages {first}-{last}"
+    return Paragraph(text, source)
