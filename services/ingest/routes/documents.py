@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from services.ingest.auth import Principal, Role, require
+from services.ingest.receiving import document_summary
+from shared.db import session_scope
+from shared.models import STAGE_RUNNING, STAGE_WAITING, Document, DocumentEvent, Stage, Status, utcnow
+from shared.tracking import dispatch_pending, enqueue, set_status
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+Anyone = Annotated[Principal, Depends(require(*Role))]
+Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
+Ops = Annotated[Principal, Depends(require(Role.ops))]
+
+
+def _load_visible(session: Session, document_id: int, principal: Principal) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None or not principal.can_see(doc):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")  # never confirm others' ids
+    return doc
+
+
+def document_detail(session: Session, doc: Document) -> dict[str, Any]:
+    events = session.exec(
+        select(DocumentEvent).where(DocumentEvent.document_id == doc.id).order_by(col(DocumentEvent.id))
+    ).all()
+    detail = document_summary(doc)
+    detail.update(
+        upload_id=doc.upload_id,
+        agency=doc.agency,
+        agency_hint=doc.agency_hint,
+        year=doc.year,
+        year_hint=doc.year_hint,
+        report_kind=doc.report_kind,
+        report_format=doc.report_format,
+        version=doc.version,
+        parser_version=doc.parser_version,
+        failed_stage=doc.failed_stage,
+        decision={"by": doc.decided_by, "at": doc.decided_at, "reason": doc.decision_reason} if doc.decided_by else None,
+        published_at=doc.published_at,
+        history=[
+            {
+                "at": e.at.isoformat() + "Z",
+                "status": e.status.value,
+                "stage": e.stage.value if e.stage else None,
+                "attempt": e.attempt,
+                "detail": e.detail,
+                "actor": e.actor,
+            }
+            for e in events
+        ],
+        report=doc.parsed,
+        findings=doc.findings,
+    )
+    return detail
+
+
+@router.get("")
+def list_documents(
+    principal: Anyone,
+    status_filter: Annotated[Status | None, Query(alias="status")] = None,
+    agency: str | None = None,
+    year: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    query = select(Document)
+    if status_filter is not None:
+        query = query.where(Document.status == status_filter)
+    if agency:
+        query = query.where((Document.agency == agency) | (Document.agency_key == agency) | (Document.agency_norm == agency))
+    if year is not None:
+        query = query.where((Document.year == year) | (col(Document.year).is_(None) & (Document.year_hint == year)))
+    if principal.role == Role.uploader:
+        query = query.where(col(Document.agency_key).in_(principal.agencies))
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(col(Document.id).desc()).offset((page - 1) * per_page).limit(per_page)).all()
+        items = [
+            {**document_summary(d), "agency": d.agency or d.agency_key or None, "year": d.year or d.year_hint, "version": d.version}
+            for d in rows
+        ]
+    return {"total": total, "page": page, "per_page": per_page, "items": items}
+
+
+@router.get("/{document_id}")
+def get_document(document_id: int, principal: Anyone) -> dict[str, Any]:
+    with session_scope() as session:
+        return document_detail(session, _load_visible(session, document_id, principal))
+
+
+@router.post("/{document_id}/retry")
+def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
+    """Run a failed document again from the stage that failed."""
+    with session_scope() as session:
+        doc = _load_visible(session, document_id, principal)
+        if doc.status != Status.failed:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"only failed documents can be retried (this one is {doc.status})")
+        if not doc.storage_key:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"nothing to retry: the file was refused at upload ({doc.error})")
+        stage = doc.failed_stage or Stage.parse
+        doc.error, doc.failed_stage = None, None
+        doc.stage_attempts = 0
+        set_status(session, doc, STAGE_WAITING[stage], detail=f"retry from {stage} requested", actor=principal.actor, stage=stage)
+        enqueue(session, document_id, stage)
+    dispatch_pending(document_id)
+    with session_scope() as session:
+        return document_detail(session, _load_visible(session, document_id, principal))
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ApproveRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+def _decide(session: Session, doc: Document, principal: Principal, status_to: Status, reason: str | None) -> None:
+    doc.decided_by, doc.decided_at, doc.decision_reason = principal.actor, utcnow(), reason
+    set_status(session, doc, status_to, detail=f"decision: {status_to}" + (f" — {reason}" if reason else ""), actor=principal.actor)
+
+
+@router.post("/{document_id}/approve")
+def approve_document(document_id: int, principal: Reviewer, body: ApproveRequest | None = None) -> dict[str, Any]:
+    with session_scope() as session:
+        doc = _load_visible(session, document_id, principal)
+        if doc.status != Status.needs_review:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"only documents needing review can be approved (this one is {doc.status})")
+        _decide(session, doc, principal, Status.approved, body.reason if body else None)
+        enqueue(session, document_id, Stage.publish)
+    dispatch_pending(document_id)
+    with session_scope() as session:
+        return document_detail(session, _load_visible(session, document_id, principal))
+
+
+UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUNNING.values()} - {Status.parsing, Status.validating}
+
+
+@router.post("/{document_id}/reject")
+def reject_document(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
+    with session_scope() as session:
+        doc = _load_visible(session, document_id, principal)
+        if doc.status in UNREJECTABLE:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"a {doc.status} document cannot be rejected")
+        _decide(session, doc, principal, Status.rejected, body.reason)
+        return document_detail(session, doc)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile, status
+
+from services.ingest.auth import Principal, Role, require
+from services.ingest.receiving import IncomingFile, receive
+from shared.db import session_scope
+from shared.models import Document, Upload
+from shared.settings import get_settings
+from shared.storage import open_store
+from sqlmodel import col, select
+
+from services.ingest.receiving import document_summary
+
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+Uploader = Annotated[Principal, Depends(require(Role.uploader, Role.ops))]
+
+
+async def _read_capped(upload: UploadFile, limit: int) -> IncomingFile:
+    name = upload.filename or "unnamed"
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        return IncomingFile(name, None, f"refused: file larger than {limit} bytes")
+    return IncomingFile(name, data)
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+async def create_upload(
+    principal: Uploader,
+    files: Annotated[list[UploadFile], File(description="One or more reports or zip bundles")],
+    agency: Annotated[str | None, Form(description="Agency the files are for (hint)")] = None,
+    year: Annotated[int | None, Form(description="Report year (hint)")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    if principal.role == Role.uploader and agency and agency.strip() not in principal.agencies:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not upload for {agency!r}")
+    if principal.role == Role.uploader and not agency and len(principal.agencies) > 1:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "say which agency: the token covers several")
+    settings = get_settings()
+    incoming = [await _read_capped(f, settings.max_upload_bytes) for f in files]
+    return receive(
+        incoming,
+        principal,
+        agency_hint=agency,
+        year_hint=year,
+        idempotency_key=idempotency_key,
+        settings=settings,
+        store=open_store(settings, settings.raw_bucket),
+    )
+
+
+@router.get("/{upload_id}")
+def get_upload(upload_id: str, principal: Annotated[Principal, Depends(require(*Role))]) -> dict[str, Any]:
+    with session_scope() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")
+        docs = session.exec(select(Document).where(Document.upload_id == upload_id).order_by(col(Document.id))).all()
+        visible = [d for d in docs if principal.can_see(d)]
+        if principal.role == Role.uploader and upload.token_id != principal.token_id and not visible:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")
+        return {
+            "upload_id": upload.id,
+            "created_at": upload.created_at.isoformat() + "Z",
+            "agency": upload.agency_hint,
+            "year": upload.year_hint,
+            "documents": [document_summary(d) for d in visible],
+        }

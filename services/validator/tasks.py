@@ -1,0 +1,127 @@
+"""Validate stage: check the parsed report against the rule catalogue and decide.
+
+The database supplies the context the rules need (previous year's report, member
+reports of a summary, other agencies' texts); the rules themselves are pure
+(services.validator).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import Task
+from sqlmodel import Session, col, select
+
+from services.validator import PeerTextIndex, ValidationContext, decide, normalise_agency_name, text_signature, validate
+from shared.celery_app import TASK_NAMES, celery_app
+from shared.models import Document, Stage, Status
+from shared.report import ParsedReport
+from shared.settings import get_settings
+from shared.stages import PermanentStageError, StageOutcome, run_stage
+
+VERDICT_STATUS = {"approved": Status.approved, "needs_review": Status.needs_review, "rejected": Status.rejected}
+# Reports that count as an agency's word for a year (a failed or duplicate upload does not).
+STANDING = (Status.parsed, Status.validating, Status.needs_review, Status.approved, Status.publishing, Status.published)
+
+
+@celery_app.task(name=TASK_NAMES[Stage.validate], bind=True, max_retries=5)
+def validate_task(self: Task, document_id: int) -> None:
+    run_stage(self, Stage.validate, document_id, validate_parsed_document)
+
+
+def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
+    if doc.parsed is None:
+        raise PermanentStageError("no parse result to validate; retry from the parse stage")
+    report = ParsedReport.from_json(doc.parsed)
+    doc.agency_norm = normalise_agency_name(report.agency) if report.agency else None
+    doc.version = _version_number(session, doc)
+    doc.text_signature = text_signature(_narrative(report))
+    context = ValidationContext(
+        as_of=date.today(),
+        previous=_previous_year(session, doc),
+        members=_member_reports(session, doc, report),
+        peers=_peer_index(session, doc),
+        severity_overrides=get_settings().severity_overrides,
+    )
+    findings = validate(report, context)
+    doc.findings = [finding.to_json() for finding in findings]
+    verdict = decide(findings)
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    detail = f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    next_stage = Stage.publish if verdict == "approved" else None
+    return StageOutcome(VERDICT_STATUS[verdict], detail=detail, next_stage=next_stage)
+
+
+def _narrative(report: ParsedReport) -> str:
+    # Sections 一 and 五 are the free text an agency writes itself; the rest is template.
+    return "\n".join(report.sections.get(n, "") for n in ("1", "5"))
+
+
+def _same_agency(doc: Document, year: int | None):  # type: ignore[no-untyped-def]
+    return select(Document).where(
+        Document.agency_norm == doc.agency_norm,
+        Document.year == year,
+        col(Document.status).in_(STANDING),
+        col(Document.duplicate_of).is_(None),
+    )
+
+
+def _version_number(session: Session, doc: Document) -> int:
+    if doc.agency_norm is None or doc.year is None:
+        return 1
+    earlier = session.exec(_same_agency(doc, doc.year).where(col(Document.id) < doc.id)).all()
+    return len(earlier) + 1
+
+
+def _previous_year(session: Session, doc: Document) -> ParsedReport | None:
+    if doc.agency_norm is None or doc.year is None:
+        return None
+    rows = session.exec(_same_agency(doc, doc.year - 1).order_by(col(Document.id).desc())).all()
+    published = [r for r in rows if r.status == Status.published]
+    best = (published or rows or [None])[0]
+    return ParsedReport.from_json(best.parsed) if best is not None and best.parsed else None
+
+
+def government_place(name: str) -> str | None:
+    """"淮安市洪泽区人民政府" → "淮安市洪泽区": the prefix its member agencies share."""
+    for suffix in ("人民政府", "政府"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name or None
+
+
+def _member_reports(session: Session, doc: Document, report: ParsedReport) -> list[ParsedReport] | None:
+    if report.report_kind != "summary" or doc.agency_norm is None or doc.year is None:
+        return None
+    place = government_place(doc.agency_norm)
+    if place is None:
+        return None
+    rows = session.exec(
+        select(Document).where(
+            Document.year == doc.year,
+            Document.report_kind == "agency",
+            col(Document.agency_norm).startswith(place),
+            col(Document.status).in_(STANDING),
+        )
+    ).all()
+    latest: dict[str, Document] = {}
+    for row in rows:  # one report per member: its newest version
+        if row.agency_norm and (row.agency_norm not in latest or row.id > latest[row.agency_norm].id):  # type: ignore[operator]
+            latest[row.agency_norm] = row
+    return [ParsedReport.from_json(r.parsed) for r in latest.values() if r.parsed] or None
+
+
+def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
+    if doc.year is None:
+        return None
+    rows = session.exec(
+        select(Document.id, Document.agency_norm, Document.text_signature).where(
+            Document.year == doc.year,
+            Document.id != doc.id,
+            col(Document.text_signature).is_not(None),
+            col(Document.status).in_(STANDING),
+        )
+    ).all()
+    if not rows:
+        return None
+    return PeerTextIndex.from_signatures((str(i), agency or "", sig) for i, agency, sig in rows)

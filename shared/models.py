@@ -1,0 +1,166 @@
+"""Database tables (SQLModel). Schema changes go through Alembic (shared/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Status(StrEnum):
+    """Where a document stands. The order of the pipeline is
+    received → parsing → parsed → validating → (approved | needs_review | rejected)
+    → publishing → published (→ superseded by a newer published version);
+    `failed` means the pipeline could not process the file, with the reason recorded."""
+
+    received = "received"
+    parsing = "parsing"
+    parsed = "parsed"
+    validating = "validating"
+    needs_review = "needs_review"
+    rejected = "rejected"
+    approved = "approved"
+    publishing = "publishing"
+    published = "published"
+    failed = "failed"
+    superseded = "superseded"
+
+
+class Stage(StrEnum):
+    parse = "parse"
+    validate = "validate"
+    publish = "publish"
+
+
+# The status a stage starts from, the one it holds while running, and which statuses
+# mean a stage's work is already done (so a repeated message does nothing).
+STAGE_WAITING = {Stage.parse: Status.received, Stage.validate: Status.parsed, Stage.publish: Status.approved}
+STAGE_RUNNING = {Stage.parse: Status.parsing, Stage.validate: Status.validating, Stage.publish: Status.publishing}
+TERMINAL = {Status.rejected, Status.published, Status.failed, Status.superseded}
+WAITING_FOR_HUMAN = {Status.needs_review}
+
+
+class Upload(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("token_id", "idempotency_key", name="uq_upload_idempotency"),)
+
+    id: str = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    token_id: int | None = Field(default=None, foreign_key="apitoken.id")
+    agency_hint: str | None = None
+    year_hint: int | None = None
+    idempotency_key: str | None = None
+    # The exact answer given, so a retried request with the same Idempotency-Key gets it again.
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_document_status_changed", "status", "status_changed_at"),
+        Index("ix_document_sha_agency", "sha256", "agency_key"),
+        Index("ix_document_agency_year", "agency_norm", "year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: str = Field(foreign_key="upload.id", index=True)
+    submission_no: str | None = Field(default=None, unique=True)
+    received_at: datetime = Field(default_factory=utcnow)
+    filename: str
+    size: int
+    sha256: str
+    storage_key: str
+    # Agency the upload was made for (hint or uploader's scope); scopes duplicates and access.
+    agency_key: str = ""
+    agency_hint: str | None = None
+    year_hint: int | None = None
+
+    status: Status = Field(default=Status.received, index=True)
+    status_changed_at: datetime = Field(default_factory=utcnow)
+    failed_stage: Stage | None = None
+    error: str | None = None
+    duplicate_of: int | None = Field(default=None, foreign_key="document.id")
+
+    # Claim of the stage now running: who (task id), since when, how many deliveries.
+    claim_task_id: str | None = None
+    stage_started_at: datetime | None = None
+    stage_attempts: int = 0
+    last_enqueued_at: datetime | None = None
+
+    # What parsing found (the document's own word, not the hints).
+    agency: str | None = None
+    agency_norm: str | None = None
+    year: int | None = Field(default=None, index=True)
+    report_kind: str | None = None
+    report_format: str | None = None
+    version: int | None = None
+    parser_version: str | None = None
+    parsed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    findings: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    text_signature: list[int] | None = Field(default=None, sa_column=Column(JSON))
+
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    published_at: datetime | None = None
+
+
+class DocumentEvent(SQLModel, table=True):
+    """Append-only history of a document: one row per status change or notable step."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    status: Status
+    stage: Stage | None = None
+    attempt: int = 0
+    detail: str = ""
+    actor: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A task to send, written in the same transaction as the status change that calls
+    for it, so that a broker outage between commit and send loses nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    stage: Stage
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    role: str
+    agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    label: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Publication(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("document_id", name="uq_publication_document"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id")
+    agency_norm: str = Field(index=True)
+    year: int
+    version: int
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by: str = "pipeline"
+    location: str  # portal path of the report page
+    retracted_at: datetime | None = None
+    retract_reason: str | None = None
+
+
+class AgencyAlias(SQLModel, table=True):
+    """Old or variant agency names → the current one (机构改革 renames); edited by ops."""
+
+    alias: str = Field(primary_key=True)
+    canonical: str

@@ -1,0 +1,81 @@
+"""Every setting of every service, in one place.
+
+Each variable is read from the environment with the prefix ``NIANBAO_`` (e.g.
+``NIANBAO_DATABASE_URL``); the README lists them. The defaults are the embedded
+deployment: SQLite, a local storage directory and kombu's filesystem broker under
+``NIANBAO_DATA_DIR`` — no server to install.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NIANBAO_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+
+    # Database: PostgreSQL in production, SQLite (file under data_dir) by default.
+    database_url: str = ""
+
+    # Broker: "redis://host:6379/0" in production; "filesystem://" (embedded) by default.
+    broker_url: str = "filesystem://"
+    # Redis re-delivers an unacknowledged task after this many seconds (worker lost);
+    # it must exceed the longest task run plus the longest retry countdown.
+    broker_visibility_timeout: int = 600
+
+    # Object storage: "s3" (MinIO or any S3 server) or "local" (a directory).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = "minioadmin"
+    s3_secret_key: str = "minioadmin"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    raw_bucket: str = "nianbao-raw"
+    portal_bucket: str = "nianbao-portal"
+
+    # Public address of the portal and the API, printed to users.
+    portal_url: str = "http://127.0.0.1:8000/portal/"
+    api_url: str = "http://127.0.0.1:8000"
+
+    # Upload limits (per file and per zip member).
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_zip_members: int = 500
+    max_member_bytes: int = 50 * 1024 * 1024
+    max_zip_total_bytes: int = 500 * 1024 * 1024
+    max_zip_ratio: int = 100  # uncompressed/compressed; above it a member is a zip bomb
+
+    # Pipeline robustness.
+    max_stage_attempts: int = 6  # deliveries of one stage before the document is `failed`
+    retry_backoff_max: int = 60  # seconds; cap of the exponential retry countdown
+    stage_time_limit: int = 300  # seconds a stage may run before the sweeper re-queues it
+    requeue_waiting_after: int = 600  # seconds a waiting document may sit before re-sending
+    sweep_interval: float = 15.0
+
+    # Validation: rule ID (or family prefix) -> severity, e.g. {"NARR-APPS": "warning"}.
+    severity_overrides: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'nianbao.db').resolve()}"
+        return self
+
+    @property
+    def local_storage_dir(self) -> Path:
+        return (self.data_dir / "storage").resolve()
+
+    @property
+    def filesystem_broker_dir(self) -> Path:
+        return (self.data_dir / "broker").resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

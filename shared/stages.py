@@ -1,0 +1,111 @@
+"""The shell every stage task runs in: claim, do the work, record, hand on.
+
+A stage's own code is a function ``work(session, document) -> StageOutcome`` that
+reads and fills the document's fields; this module decides what a fault means:
+
+* transient (storage, database or broker unreachable) → retried with capped
+  exponential backoff, then left to the sweeper;
+* permanent (the file cannot be read, see ``UnreadableDocument``) → ``failed`` with
+  the reason;
+* a bug in our code → ``failed`` with the exception, so ops can retry after a fix
+  instead of the message looping forever;
+* a worker that dies mid-task → the broker delivers again (late ack); after
+  ``max_stage_attempts`` deliveries the document is ``failed`` as a poison file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import kombu.exceptions
+import redis.exceptions
+import sqlalchemy.exc
+from celery import Task
+from sqlmodel import Session
+
+from shared.db import session_scope
+from shared.models import Document, Stage, Status
+from shared.report import UnreadableDocument
+from shared.settings import get_settings
+from shared.storage import StorageError
+from shared.tracking import Claim, claim_stage, dispatch_pending, fail_stage, finish_stage
+
+log = logging.getLogger("nianbao.stages")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    StorageError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class PermanentStageError(Exception):
+    """The stage can never succeed on this document as it is (reason shown to users)."""
+
+
+@dataclass
+class StageOutcome:
+    status: Status
+    detail: str = ""
+    next_stage: Stage | None = None
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+StageWork = Callable[[Session, Document], StageOutcome]
+
+
+def retry_countdown(retries: int) -> int:
+    return int(min(get_settings().retry_backoff_max, 2 ** (retries + 1)))
+
+
+def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> None:
+    task_id = task.request.id or f"local-{stage}-{document_id}"
+    try:
+        claim = claim_stage(document_id, stage, task_id)
+    except TRANSIENT_ERRORS as exc:
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
+    if claim is None:
+        log.info("document %s: %s already done or held elsewhere", document_id, stage)
+        return
+    if claim.attempt > get_settings().max_stage_attempts:
+        fail_stage(claim, f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)")
+        return
+    _run_claimed(task, claim, work)
+    try:
+        dispatch_pending(document_id)
+    except TRANSIENT_ERRORS:  # the outbox row stays; the sweeper sends it
+        log.warning("document %s: next stage not sent yet", document_id)
+
+
+def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
+    try:
+        with session_scope() as session:
+            doc = session.get(Document, claim.document_id)
+            if doc is None:
+                raise PermanentStageError("document row vanished")
+            outcome = work(session, doc)
+            session.add(doc)
+            if not finish_stage(session, claim, outcome.status, detail=outcome.detail, next_stage=outcome.next_stage):
+                raise _ClaimLost
+    except _ClaimLost:
+        log.warning("document %s: claim on %s lost to another delivery", claim.document_id, claim.stage)
+    except UnreadableDocument as exc:
+        fail_stage(claim, f"{exc.code}: {exc.message}")
+    except PermanentStageError as exc:
+        fail_stage(claim, str(exc))
+    except TRANSIENT_ERRORS as exc:
+        if task.request.retries >= (task.max_retries or 0):
+            raise  # the claim's lease expires and the sweeper re-queues the stage
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
+    except Exception as exc:
+        log.exception("document %s: %s crashed", claim.document_id, claim.stage)
+        fail_stage(claim, f"internal error in {claim.stage}: {type(exc).__name__}: {exc}")

@@ -1,0 +1,179 @@
+"""Object storage: MinIO/S3 through the ``minio`` SDK, or a local directory.
+
+Raw uploads are content-addressed (``raw/<sha256[:2]>/<sha256>``), so identical bytes
+are stored once and a retried upload overwrites nothing of value.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from minio import Minio
+from minio.error import S3Error
+
+from shared.settings import Settings
+
+
+class StorageError(Exception):
+    """A transient storage fault (server down, timeout): worth retrying."""
+
+
+class ObjectNotFound(Exception):
+    pass
+
+
+class ObjectStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def list(self, prefix: str = "") -> Iterator[str]: ...
+    def ping(self) -> None: ...
+
+
+def raw_key(sha256: str) -> str:
+    return f"raw/{sha256[:2]}/{sha256}"
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"key escapes the store: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: readers never see half a file
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        for path in sorted(self.root.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and key.startswith(prefix) and not key.endswith(".part"):
+                yield key
+
+    def ping(self) -> None:
+        if not self.root.is_dir():
+            raise StorageError(f"storage directory missing: {self.root}")
+
+
+class S3Store:
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def ensure_bucket(self) -> None:
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+        except (S3Error, OSError) as exc:
+            raise StorageError(str(exc)) from exc
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        try:
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        except (S3Error, OSError) as exc:
+            raise StorageError(str(exc)) from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            response = self.client.get_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectNotFound(key) from exc
+            raise StorageError(str(exc)) from exc
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.stat_object(self.bucket, key)
+            return True
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                return False
+            raise StorageError(str(exc)) from exc
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.remove_object(self.bucket, key)
+        except (S3Error, OSError) as exc:
+            raise StorageError(str(exc)) from exc
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if obj.object_name is not None:
+                    yield obj.object_name
+        except (S3Error, OSError) as exc:
+            raise StorageError(str(exc)) from exc
+
+    def ping(self) -> None:
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                raise StorageError(f"bucket {self.bucket} does not exist")
+        except (S3Error, OSError) as exc:
+            raise StorageError(str(exc)) from exc
+
+
+def _minio_client(settings: Settings) -> Minio:
+    import urllib3
+
+    # Short timeouts and few retries: a dead storage server must surface as a retryable
+    # fault in seconds, not hang a request or a worker.
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=3, read=30),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+        maxsize=10,
+    )
+    return Minio(
+        settings.s3_endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+        http_client=http,
+    )
+
+
+def open_store(settings: Settings, bucket: str) -> ObjectStore:
+    """The store for one bucket (``raw_bucket`` or ``portal_bucket``)."""
+    if settings.storage_backend == "s3":
+        return S3Store(_minio_client(settings), bucket)
+    return LocalStore(settings.local_storage_dir / bucket)
+
+
+def ensure_buckets(settings: Settings) -> None:
+    for bucket in (settings.raw_bucket, settings.portal_bucket):
+        store = open_store(settings, bucket)
+        if isinstance(store, S3Store):
+            store.ensure_bucket()

@@ -1,0 +1,238 @@
+"""Status tracking: claiming a stage, recording history, and the task outbox.
+
+Every stage follows one protocol so that any message may be delivered twice, late, or
+after its worker died, without doing the work twice or losing it:
+
+1. *claim*: one conditional UPDATE moves the document from the stage's waiting status
+   to its running status. A redelivery of the same task (same task id) or a claim whose
+   lease (``stage_time_limit``) has expired may take it over; anything else finds the
+   document already past the stage, or held by a live worker, and does nothing.
+2. *finish*: another conditional UPDATE (still holding the claim) sets the outcome and
+   writes an outbox row for the next stage in the same transaction.
+3. *dispatch*: after commit the outbox row is sent to the broker; if the broker is down
+   the sweeper sends it later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from shared.celery_app import TASK_NAMES, celery_app
+from shared.db import session_scope
+from shared.models import (
+    STAGE_RUNNING,
+    STAGE_WAITING,
+    Document,
+    DocumentEvent,
+    OutboxMessage,
+    Stage,
+    Status,
+    utcnow,
+)
+from shared.settings import get_settings
+
+log = logging.getLogger("nianbao.tracking")
+
+
+def record_event(
+    session: Session,
+    document_id: int,
+    status: Status,
+    *,
+    stage: Stage | None = None,
+    attempt: int = 0,
+    detail: str = "",
+    actor: str | None = None,
+) -> None:
+    session.add(
+        DocumentEvent(
+            document_id=document_id, status=status, stage=stage, attempt=attempt, detail=detail, actor=actor
+        )
+    )
+
+
+def set_status(
+    session: Session, doc: Document, status: Status, *, detail: str = "", actor: str | None = None, stage: Stage | None = None
+) -> None:
+    """Change status outside a stage claim (API decisions, retries, supersession)."""
+    doc.status = status
+    doc.status_changed_at = utcnow()
+    session.add(doc)
+    assert doc.id is not None
+    record_event(session, doc.id, status, stage=stage, detail=detail, actor=actor)
+
+
+def enqueue(session: Session, document_id: int, stage: Stage) -> None:
+    """Ask for `stage` to run on the document once this transaction commits."""
+    session.add(OutboxMessage(document_id=document_id, stage=stage))
+
+
+@dataclass
+class Claim:
+    document_id: int
+    stage: Stage
+    task_id: str
+    attempt: int
+
+
+def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
+    """Take the stage for this task, or return None when there is nothing to do."""
+    waiting, running = STAGE_WAITING[stage], STAGE_RUNNING[stage]
+    now = utcnow()
+    lease_expired = now - timedelta(seconds=get_settings().stage_time_limit)
+    with session_scope() as session:
+        result = session.execute(
+            update(Document)
+            .where(col(Document.id) == document_id)
+            .where(
+                or_(
+                    col(Document.status) == waiting,
+                    (col(Document.status) == running)
+                    & or_(col(Document.claim_task_id) == task_id, col(Document.stage_started_at) < lease_expired),
+                )
+            )
+            .values(
+                status=running,
+                status_changed_at=now,
+                claim_task_id=task_id,
+                stage_started_at=now,
+                stage_attempts=Document.stage_attempts + 1,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        doc = session.get(Document, document_id)
+        assert doc is not None
+        record_event(session, document_id, running, stage=stage, attempt=doc.stage_attempts)
+        return Claim(document_id, stage, task_id, doc.stage_attempts)
+
+
+def finish_stage(
+    session: Session,
+    claim: Claim,
+    outcome: Status,
+    *,
+    detail: str = "",
+    next_stage: Stage | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record the stage's outcome if this task still holds the claim.
+
+    Returns False when the claim was lost (another delivery took over after the lease
+    expired); the caller's results are then discarded.
+    """
+    result = session.execute(
+        update(Document)
+        .where(col(Document.id) == claim.document_id)
+        .where(col(Document.status) == STAGE_RUNNING[claim.stage])
+        .where(col(Document.claim_task_id) == claim.task_id)
+        .values(
+            status=outcome,
+            status_changed_at=utcnow(),
+            claim_task_id=None,
+            stage_started_at=None,
+            stage_attempts=0,
+            error=error,
+            failed_stage=claim.stage if outcome == Status.failed else None,
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    record_event(session, claim.document_id, outcome, stage=claim.stage, attempt=claim.attempt, detail=detail)
+    if next_stage is not None:
+        enqueue(session, claim.document_id, next_stage)
+    return True
+
+
+def fail_stage(claim: Claim, reason: str) -> None:
+    with session_scope() as session:
+        finish_stage(session, claim, Status.failed, detail=reason, error=reason)
+
+
+def dispatch_pending(document_id: int | None = None, *, older_than: float = 0.0) -> int:
+    """Send unsent outbox messages to the broker; returns how many were sent.
+
+    A send that fails (broker down) leaves the row for the next sweep.
+    """
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with session_scope() as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+        query = query.where(col(OutboxMessage.created_at) <= cutoff).order_by(col(OutboxMessage.id))
+        if document_id is not None:
+            query = query.where(OutboxMessage.document_id == document_id)
+        pending = list(session.exec(query.limit(500)))
+    sent = 0
+    for message in pending:
+        try:
+            celery_app.send_task(
+                TASK_NAMES[message.stage],
+                args=[message.document_id],
+                queue=message.stage.value,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0.2},
+            )
+        except Exception as exc:  # broker down: the sweeper tries again
+            log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
+            break
+        with session_scope() as session:
+            row = session.get(OutboxMessage, message.id)
+            doc = session.get(Document, message.document_id)
+            if row is not None:
+                row.sent_at = utcnow()
+                session.add(row)
+            if doc is not None:
+                doc.last_enqueued_at = utcnow()
+                session.add(doc)
+        sent += 1
+    return sent
+
+
+def requeue_stuck(now: datetime | None = None) -> list[int]:
+    """Write outbox rows for documents whose stage message was lost or whose worker died.
+
+    Two cases: a running stage past its time limit, and a document waiting for a stage
+    longer than ``requeue_waiting_after`` with no message sent recently (e.g. Redis lost
+    its queues in a restart). A duplicate message is harmless: the claim protocol
+    makes all but one of them do nothing.
+    """
+    settings = get_settings()
+    now = now or utcnow()
+    running_cutoff = now - timedelta(seconds=settings.stage_time_limit)
+    waiting_cutoff = now - timedelta(seconds=settings.requeue_waiting_after)
+    requeued: list[int] = []
+    with session_scope() as session:
+        for stage in Stage:
+            stuck_running = select(Document).where(
+                Document.status == STAGE_RUNNING[stage], col(Document.stage_started_at) < running_cutoff
+            )
+            stuck_waiting = select(Document).where(
+                Document.status == STAGE_WAITING[stage],
+                col(Document.status_changed_at) < waiting_cutoff,
+                or_(col(Document.last_enqueued_at).is_(None), col(Document.last_enqueued_at) < waiting_cutoff),
+            )
+            for query in (stuck_running, stuck_waiting):
+                for doc in session.exec(query.limit(1000)):
+                    assert doc.id is not None
+                    has_unsent = session.exec(
+                        select(OutboxMessage.id).where(
+                            OutboxMessage.document_id == doc.id, col(OutboxMessage.sent_at).is_(None)
+                        )
+                    ).first()
+                    if has_unsent is None:
+                        enqueue(session, doc.id, stage)
+                        doc.last_enqueued_at = now  # not again before the next cutoff
+                        session.add(doc)
+                        record_event(session, doc.id, doc.status, stage=stage, detail="re-queued by the sweeper")
+                        requeued.append(doc.id)
+    return requeued
+
+
+def sweep_once() -> dict[str, int]:
+    requeued = requeue_stuck()
+    sent = dispatch_pending(older_than=2.0)
+    return {"requeued": len(requeued), "sent": sent}
