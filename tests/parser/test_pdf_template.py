@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.table import _Cell
@@ -99,7 +100,7 @@ def set_text(cell: _Cell, text: str) -> None:
         paragraph.add_run(text)
 
 
-def add_page_number_footer(document: Document) -> None:  # type: ignore[valid-type]
+def add_page_number_footer(document: DocxDocument) -> None:
     footer = document.sections[0].footer.paragraphs[0]
     footer.add_run("第 ")
     field = OxmlElement("w:fldSimple")
