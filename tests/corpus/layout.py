@@ -35,8 +35,16 @@ T3_ROW_LABELS_V2021: tuple[tuple[str, str | None, str], ...] = (
     ("ignored_publication", "（五）不予处理", "3.要求提供公开出版物"),
     ("ignored_mass_repeat", "（五）不予处理", "4.无正当理由大量反复申请"),
     ("ignored_confirm", "（五）不予处理", "5.要求行政机关确认或重新出具已获取信息"),
-    ("other_no_correction", "（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
-    ("other_no_fee", "（六）其他处理", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
+    (
+        "other_no_correction",
+        "（六）其他处理",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    ),
+    (
+        "other_no_fee",
+        "（六）其他处理",
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    ),
     ("other_other", "（六）其他处理", "3.其他"),
     ("total_processed", None, "（七）总计"),
 )
@@ -90,7 +98,16 @@ class TableGrid:
     cells: list[GridCell] = field(default_factory=list)
     header_rows: int = 0  # leading rows that only hold headers (repeated after a page break)
 
-    def add(self, row: int, col: int, text: str = "", *, key: str | None = None, rowspan: int = 1, colspan: int = 1) -> None:
+    def add(
+        self,
+        row: int,
+        col: int,
+        text: str = "",
+        *,
+        key: str | None = None,
+        rowspan: int = 1,
+        colspan: int = 1,
+    ) -> None:
         self.cells.append(GridCell(row, col, text, key, rowspan, colspan))
 
     @property
@@ -108,7 +125,9 @@ class TableGrid:
 # --- section 二 ---------------------------------------------------------------
 
 
-def _t2_block(grid: TableGrid, row: int, title: str, headers: tuple[str, ...], body: list[tuple[str, list[str]]]) -> int:
+def _t2_block(
+    grid: TableGrid, row: int, title: str, headers: tuple[str, ...], body: list[tuple[str, list[str]]]
+) -> int:
     """One 第二十条 block: merged title row, header row, data rows. Returns the next free row."""
     grid.add(row, 0, title, colspan=4)
     grid.add(row + 1, 0, "信息内容")
@@ -129,35 +148,86 @@ def _add_spread(grid: TableGrid, row: int, items: list[tuple[str, str]], *, text
 def table2_grid(truth: dict[str, Any]) -> TableGrid:
     grid = TableGrid("t2", 4)
     if truth["report_format"] == "v2021":
-        row = _t2_block(grid, 0, "第二十条第（一）项", ("本年制发件数", "本年废止件数", "现行有效件数"), [
-            ("规章", ["t2_rules_issued", "t2_rules_repealed", "t2_rules_in_force"]),
-            ("行政规范性文件", ["t2_normative_issued", "t2_normative_repealed", "t2_normative_in_force"]),
-        ])
-        row = _t2_block(grid, row, "第二十条第（五）项", ("本年处理决定数量",), [("行政许可", ["t2_license_decisions"])])
-        row = _t2_block(grid, row, "第二十条第（六）项", ("本年处理决定数量",), [
-            ("行政处罚", ["t2_penalty_decisions"]), ("行政强制", ["t2_coercion_decisions"]),
-        ])
-        _t2_block(grid, row, "第二十条第（八）项", ("本年收费金额（单位：万元）",), [("行政事业性收费", ["t2_fee_amount_wan"])])
+        row = _t2_block(
+            grid,
+            0,
+            "第二十条第（一）项",
+            ("本年制发件数", "本年废止件数", "现行有效件数"),
+            [
+                ("规章", ["t2_rules_issued", "t2_rules_repealed", "t2_rules_in_force"]),
+                ("行政规范性文件", ["t2_normative_issued", "t2_normative_repealed", "t2_normative_in_force"]),
+            ],
+        )
+        row = _t2_block(
+            grid, row, "第二十条第（五）项", ("本年处理决定数量",), [("行政许可", ["t2_license_decisions"])]
+        )
+        row = _t2_block(
+            grid,
+            row,
+            "第二十条第（六）项",
+            ("本年处理决定数量",),
+            [
+                ("行政处罚", ["t2_penalty_decisions"]),
+                ("行政强制", ["t2_coercion_decisions"]),
+            ],
+        )
+        _t2_block(
+            grid,
+            row,
+            "第二十条第（八）项",
+            ("本年收费金额（单位：万元）",),
+            [("行政事业性收费", ["t2_fee_amount_wan"])],
+        )
         return grid
     counts = ("prev_items", "delta", "decisions")
-    row = _t2_block(grid, 0, "第二十条第（一）项", ("本年新制作数量", "本年新公开数量", "对外公开总数量"), [
-        (label, [f"t2v19_{doc}_{c}" for c in ("new_made", "new_published", "total_published")])
-        for label, doc in (("规章", "rules"), ("规范性文件", "normative"))
-    ])
-    row = _t2_block(grid, row, "第二十条第（五）项", ("上一年项目数量", "本年增/减", "处理决定数量"), [
-        ("行政许可", [f"t2v19_license_{c}" for c in counts]),
-        ("其他对外管理服务事项", [f"t2v19_other_service_{c}" for c in counts]),
-    ])
-    row = _t2_block(grid, row, "第二十条第（六）项", ("上一年项目数量", "本年增/减", "处理决定数量"), [
-        ("行政处罚", [f"t2v19_penalty_{c}" for c in counts]),
-        ("行政强制", [f"t2v19_coercion_{c}" for c in counts]),
-    ])
-    row = _t2_block(grid, row, "第二十条第（八）项", ("上一年项目数量", "本年增/减"), [
-        ("行政事业性收费", ["t2v19_fee_prev_items", "t2v19_fee_delta"]),
-    ])
-    _t2_block(grid, row, "第二十条第（九）项", ("采购项目数量", "采购总金额"), [
-        ("政府集中采购", ["t2v19_procurement_items", "t2v19_procurement_amount"]),
-    ])
+    row = _t2_block(
+        grid,
+        0,
+        "第二十条第（一）项",
+        ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
+        [
+            (label, [f"t2v19_{doc}_{c}" for c in ("new_made", "new_published", "total_published")])
+            for label, doc in (("规章", "rules"), ("规范性文件", "normative"))
+        ],
+    )
+    row = _t2_block(
+        grid,
+        row,
+        "第二十条第（五）项",
+        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        [
+            ("行政许可", [f"t2v19_license_{c}" for c in counts]),
+            ("其他对外管理服务事项", [f"t2v19_other_service_{c}" for c in counts]),
+        ],
+    )
+    row = _t2_block(
+        grid,
+        row,
+        "第二十条第（六）项",
+        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        [
+            ("行政处罚", [f"t2v19_penalty_{c}" for c in counts]),
+            ("行政强制", [f"t2v19_coercion_{c}" for c in counts]),
+        ],
+    )
+    row = _t2_block(
+        grid,
+        row,
+        "第二十条第（八）项",
+        ("上一年项目数量", "本年增/减"),
+        [
+            ("行政事业性收费", ["t2v19_fee_prev_items", "t2v19_fee_delta"]),
+        ],
+    )
+    _t2_block(
+        grid,
+        row,
+        "第二十条第（九）项",
+        ("采购项目数量", "采购总金额"),
+        [
+            ("政府集中采购", ["t2v19_procurement_items", "t2v19_procurement_amount"]),
+        ],
+    )
     return grid
 
 

@@ -22,7 +22,14 @@ from tests.corpus.layout import (
     table2_grid,
 )
 
-TXT_STYLES = ("txt_tab_seed", "txt_tab_subtotal", "txt_space_bom", "txt_pipe_gbk", "txt_fullwidth", "md_pdf_dump")
+TXT_STYLES = (
+    "txt_tab_seed",
+    "txt_tab_subtotal",
+    "txt_space_bom",
+    "txt_pipe_gbk",
+    "txt_fullwidth",
+    "md_pdf_dump",
+)
 
 # Half-width brackets with a space after the item number, as in the seed ("(一) 予以公开").
 ASCII_LABEL = str.maketrans({"（": "(", "）": ") ", "，": ", "})
@@ -200,7 +207,9 @@ def _generic_table3(
             lines.append(label[: len(label) - len(item) + 12])
             label = label[len(label) - len(item) + 12 :]
         lines.append(sep.join([label, *values]))
-    lines.append(sep.join([T3_OUTER_LABELS["carried_forward"], *_t3_values(truth, "carried_forward", number)]))
+    lines.append(
+        sep.join([T3_OUTER_LABELS["carried_forward"], *_t3_values(truth, "carried_forward", number)])
+    )
     return lines
 
 
@@ -251,8 +260,16 @@ def _md_table(rows: list[list[str]]) -> list[str]:
     return [_md_row(rows[0]), "|" + "---|" * len(rows[0]), *(_md_row(r) for r in rows[1:])]
 
 
-T3_MD_HEADER = ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "自然人", "商业企业", "科研机构",
-                "社会公益组织", "法律服务机构", "其他", "总计"]
+T3_MD_HEADER = [
+    "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+    "自然人",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "其他",
+    "总计",
+]
 
 
 def _md_table3(truth: dict[str, Any], number: Callable[[str], str]) -> list[str]:
@@ -261,15 +278,21 @@ def _md_table3(truth: dict[str, Any], number: Callable[[str], str]) -> list[str]
     labels = t3_row_labels(truth)
     for row, group, item in labels:
         middle_of_group = group is not None and item.startswith("2.")
-        prefix = [group] if middle_of_group else []
+        prefix = [group] if middle_of_group and group else []
         suffix = [] if middle_of_group or group is None else [""]
         rows.append([*prefix, item, *_t3_values(truth, row, number), *suffix])
     rows.append([T3_OUTER_LABELS["carried_forward"], *_t3_values(truth, "carried_forward", number)])
     split = 12
     heading = "## 表三：收到和处理政府信息公开申请情况"
     return [
-        "申请人情况", "法人或其他组织", heading, *_md_table([T3_MD_HEADER, *rows[:split]]),
-        "", "— 4 —", heading, *_md_table([T3_MD_HEADER, *rows[split:]]),
+        "申请人情况",
+        "法人或其他组织",
+        heading,
+        *_md_table([T3_MD_HEADER, *rows[:split]]),
+        "",
+        "— 4 —",
+        heading,
+        *_md_table([T3_MD_HEADER, *rows[split:]]),
     ]
 
 
@@ -289,8 +312,11 @@ def _md_pdf_dump(truth: dict[str, Any]) -> tuple[str, str, str]:
     tables = {
         "2": t2_lines,
         "3": _md_table3(truth, number),
-        "4": ["行政复议行政诉讼", "未经复议直接起诉复议后起诉", *_md_table([["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3,
-                                                         _t4_values(number)])],
+        "4": [
+            "行政复议行政诉讼",
+            "未经复议直接起诉复议后起诉",
+            *_md_table([["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3, _t4_values(number)]),
+        ],
     }
     lines = _document(truth, tables, wrap=30)
     paged: list[str] = []

@@ -29,24 +29,63 @@ RESULT_ROWS_SINGLE_OTHER: tuple[str, ...] = (*T3_ROWS_V2021[2:20], "other_all")
 OTHER_SUB_ROWS: tuple[str, ...] = T3_ROWS_V2021[20:23]
 
 CITIES = ("淮安市", "洛阳市", "湛江市", "长春市", "襄阳市", "绵阳市", "赣州市", "台州市", "潍坊市", "株洲市")
-DISTRICTS = ("清河区", "城关区", "新华区", "西城区", "高新区", "临江区", "河东区", "云岩区", "金水区", "北湖区")
+DISTRICTS = (
+    "清河区",
+    "城关区",
+    "新华区",
+    "西城区",
+    "高新区",
+    "临江区",
+    "河东区",
+    "云岩区",
+    "金水区",
+    "北湖区",
+)
 COUNTIES = ("平阳县", "永宁县", "安仁县", "石城县", "宁远县", "兴和县", "长丰县", "桐梓县")
 TOWNS = ("河口镇", "青石镇", "白沙镇", "龙泉镇", "马桥镇", "三里镇", "东湖街道办事处")
 DEPARTMENTS = (
-    "民政局", "财政局", "教育局", "司法局", "统计局", "生态环境局", "交通运输局", "卫生健康委员会",
-    "市场监督管理局", "自然资源和规划局", "住房和城乡建设局", "退役军人事务局", "地方志办公室",
-    "公共资源交易中心", "城市管理局", "农业农村局",
+    "民政局",
+    "财政局",
+    "教育局",
+    "司法局",
+    "统计局",
+    "生态环境局",
+    "交通运输局",
+    "卫生健康委员会",
+    "市场监督管理局",
+    "自然资源和规划局",
+    "住房和城乡建设局",
+    "退役军人事务局",
+    "地方志办公室",
+    "公共资源交易中心",
+    "城市管理局",
+    "农业农村局",
 )
 
 # How often each result row is used, roughly as in real reports (most applications end as
 # 予以公开 or 本机关不掌握; many rows stay 0).
 RESULT_WEIGHTS: dict[str, float] = {
-    "granted": 30, "partial": 6, "denied_state_secret": 0.5, "denied_law_forbidden": 0.5,
-    "denied_three_security": 0.3, "denied_third_party": 1.5, "denied_internal_affairs": 1,
-    "denied_process_info": 1.5, "denied_enforcement_file": 0.5, "denied_admin_query": 1,
-    "unable_not_held": 25, "unable_need_creation": 3, "unable_unclear": 2, "ignored_petition": 4,
-    "ignored_duplicate": 2, "ignored_publication": 0.3, "ignored_mass_repeat": 0.5,
-    "ignored_confirm": 0.5, "other_no_correction": 3, "other_no_fee": 0.3, "other_other": 6,
+    "granted": 30,
+    "partial": 6,
+    "denied_state_secret": 0.5,
+    "denied_law_forbidden": 0.5,
+    "denied_three_security": 0.3,
+    "denied_third_party": 1.5,
+    "denied_internal_affairs": 1,
+    "denied_process_info": 1.5,
+    "denied_enforcement_file": 0.5,
+    "denied_admin_query": 1,
+    "unable_not_held": 25,
+    "unable_need_creation": 3,
+    "unable_unclear": 2,
+    "ignored_petition": 4,
+    "ignored_duplicate": 2,
+    "ignored_publication": 0.3,
+    "ignored_mass_repeat": 0.5,
+    "ignored_confirm": 0.5,
+    "other_no_correction": 3,
+    "other_no_fee": 0.3,
+    "other_other": 6,
 }
 RESULT_WEIGHTS["other_all"] = sum(RESULT_WEIGHTS[r] for r in OTHER_SUB_ROWS)
 
@@ -75,7 +114,9 @@ def random_truth(
     cells.update(_section3(rng, scale, single_other_row))
     cells.update(_section4(rng, scale))
     markers = _random_blank_markers(rng, cells)
-    title = rng.choice((f"{agency}{year}年政府信息公开工作年度报告", f"{year}年{agency}政府信息公开工作年度报告"))
+    title = rng.choice(
+        (f"{agency}{year}年政府信息公开工作年度报告", f"{year}年{agency}政府信息公开工作年度报告")
+    )
     truth: dict[str, Any] = {
         "agency": agency,
         "year": year,
@@ -167,7 +208,11 @@ def _section2_v2021(rng: random.Random, scale: int, can_make_rules: bool) -> dic
             issued = _sparse_count(rng, 0, zero_share=0.4, high=40)
             repealed = rng.randint(0, issued + 3) if rng.random() < 0.5 else 0
             in_force = issued + rng.randint(0, 300)
-        cells[f"t2_{doc}_issued"], cells[f"t2_{doc}_repealed"], cells[f"t2_{doc}_in_force"] = issued, repealed, in_force
+        cells[f"t2_{doc}_issued"], cells[f"t2_{doc}_repealed"], cells[f"t2_{doc}_in_force"] = (
+            issued,
+            repealed,
+            in_force,
+        )
     cells["t2_license_decisions"] = _sparse_count(rng, scale, zero_share=0.5, high=500)
     cells["t2_penalty_decisions"] = _sparse_count(rng, scale, zero_share=0.5, high=400)
     cells["t2_coercion_decisions"] = _sparse_count(rng, scale, zero_share=0.7, high=60)
@@ -182,7 +227,9 @@ def _section2_v2019(rng: random.Random, scale: int, can_make_rules: bool) -> dic
         made = 0 if doc == "rules" and not can_make_rules else _sparse_count(rng, 0, zero_share=0.4, high=40)
         cells[f"t2v19_{doc}_new_made"] = made
         cells[f"t2v19_{doc}_new_published"] = made
-        cells[f"t2v19_{doc}_total_published"] = made + (rng.randint(0, 500) if made or rng.random() < 0.3 else 0)
+        cells[f"t2v19_{doc}_total_published"] = made + (
+            rng.randint(0, 500) if made or rng.random() < 0.3 else 0
+        )
     for item in ("license", "other_service", "penalty", "coercion"):
         prev = _sparse_count(rng, 0, zero_share=0.5, high=120)
         cells[f"t2v19_{item}_prev_items"] = prev
@@ -226,7 +273,13 @@ def _split(rng: random.Random, amount: int, weights: dict[str, float]) -> dict[s
 def _applicants_per_column(rng: random.Random, scale: int) -> dict[str, int]:
     """New applications per applicant column: mostly individuals, some companies, rare others."""
     new = {"natural": scale}
-    org_probability = {"org_business": 0.5, "org_research": 0.05, "org_ngo": 0.08, "org_legal": 0.2, "org_other": 0.15}
+    org_probability = {
+        "org_business": 0.5,
+        "org_research": 0.05,
+        "org_ngo": 0.08,
+        "org_legal": 0.2,
+        "org_other": 0.15,
+    }
     for column, probability in org_probability.items():
         new[column] = rng.randint(1, max(1, scale // 8)) if scale and rng.random() < probability else 0
     return new
@@ -278,7 +331,9 @@ def _random_blank_markers(rng: random.Random, cells: dict[str, int | float | Non
     policy = rng.choices(("none", "org_zeros_blank", "rules_slash", "scattered_dash"), (6, 2, 1, 1))[0]
     zero_keys = [k for k, v in cells.items() if v == 0]
     if policy == "org_zeros_blank":
-        chosen = [k for k in zero_keys if k.startswith("t3_") and any(k.endswith("__" + c) for c in T3_ORG_COLUMNS)]
+        chosen = [
+            k for k in zero_keys if k.startswith("t3_") and any(k.endswith("__" + c) for c in T3_ORG_COLUMNS)
+        ]
         return dict.fromkeys(chosen, "")
     if policy == "rules_slash":
         return dict.fromkeys((k for k in zero_keys if k.startswith(("t2_rules", "t2v19_rules"))), "/")
@@ -332,7 +387,9 @@ def _narrative(rng: random.Random, truth: dict[str, Any]) -> tuple[dict[str, str
     else:
         apps = f"{truth['year']}年{subject}未收到政府信息公开申请。"
     if numbers["reviews"] or numbers["suits"]:
-        appeals = f"因政府信息公开工作被申请行政复议{numbers['reviews']}件，被提起行政诉讼{numbers['suits']}件。"
+        appeals = (
+            f"因政府信息公开工作被申请行政复议{numbers['reviews']}件，被提起行政诉讼{numbers['suits']}件。"
+        )
     else:
         appeals = "全年未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。"
     one = (
@@ -349,7 +406,9 @@ def _narrative(rng: random.Random, truth: dict[str, Any]) -> tuple[dict[str, str
         if not cells.get(t3_key("other_no_fee", "total")) or rng.random() < 0.5
         else f"本年度收取信息处理费{rng.randint(1, 20) * 100}元。"
     )
-    six = rng.choice((fee_text, f"{fee_text}本年度认真落实政务公开工作要点，按时办理人大代表建议和政协提案。"))
+    six = rng.choice(
+        (fee_text, f"{fee_text}本年度认真落实政务公开工作要点，按时办理人大代表建议和政协提案。")
+    )
     sections = {"1": one, "2": "", "3": "", "4": "", "5": five, "6": six}
     return sections, numbers
 

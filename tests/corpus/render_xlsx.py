@@ -1,0 +1,69 @@
+"""XLSX reports built directly with openpyxl: narrative on a first sheet, one sheet per table.
+
+Numbers are stored as numeric cells (as an Excel user types them), blank markers as text,
+blanks as empty cells; merges follow the template grid.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tests.corpus.layout import TableGrid, all_grids, section_titles
+
+XLSX_STYLES = ("xlsx_openpyxl",)
+SHEET_NAMES = {"2": "主动公开", "3": "依申请公开", "4": "复议诉讼"}
+
+
+def render(truth: dict[str, Any], style: str = "xlsx_openpyxl") -> tuple[str, bytes]:
+    if style not in XLSX_STYLES:
+        raise ValueError(f"unknown XLSX style {style!r}")
+    workbook = Workbook()
+    narrative = workbook.active
+    assert narrative is not None
+    narrative.title = "年度报告"
+    _write_narrative(narrative, truth)
+    titles = section_titles(truth)
+    for number, grid in all_grids(truth).items():
+        sheet = workbook.create_sheet(SHEET_NAMES[number])
+        sheet.cell(1, 1, titles[number])
+        _write_grid(sheet, grid, truth, first_row=2)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return f"{truth['title']}.xlsx", buffer.getvalue()
+
+
+def _write_narrative(sheet: Worksheet, truth: dict[str, Any]) -> None:
+    lines = [truth["title"], truth["preamble"]]
+    for number, heading in section_titles(truth).items():
+        lines.append(heading)
+        if number in SHEET_NAMES:
+            lines.append(f"（见“{SHEET_NAMES[number]}”工作表）")
+        else:
+            lines += truth["sections"][number].split("\n")
+    for row, line in enumerate(lines, start=1):
+        sheet.cell(row, 1, line)
+    sheet.column_dimensions["A"].width = 120
+
+
+def _write_grid(sheet: Worksheet, grid: TableGrid, truth: dict[str, Any], *, first_row: int) -> None:
+    wrap = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    for cell in grid.cells:
+        row, col = first_row + cell.row, 1 + cell.col
+        value: Any = cell.text or None
+        if cell.key:
+            marker = truth["markers"].get(cell.key)
+            value = truth["cells"][cell.key] if marker is None else (marker or None)
+        target = sheet.cell(row, col, value)
+        target.alignment = wrap
+        if cell.rowspan > 1 or cell.colspan > 1:
+            sheet.merge_cells(
+                start_row=row,
+                start_column=col,
+                end_row=row + cell.rowspan - 1,
+                end_column=col + cell.colspan - 1,
+            )
