@@ -1,0 +1,103 @@
+"""The parser: any report file → `ParsedReport` (cells keyed as in the domain spec).
+
+    from services.parser import parse_document, PARSER_VERSION
+    report = parse_document(data, "report.pdf")   # raises UnreadableDocument when hopeless
+
+Readers turn bytes into the neutral `ExtractedDocument`; `tables.read_tables` and
+`metadata.read_metadata` then read the report the same way whatever the source format.
+"""
+
+from __future__ import annotations
+
+from services.parser.document import ExtractedDocument, Paragraph, Table
+from services.parser.metadata import read_metadata
+from services.parser.rows import document_rows
+from services.parser.sniff import sniff
+from services.parser.tables import read_tables
+from shared.report import ParsedReport, UnreadableDocument
+
+# Bump whenever parsing output can change: every ParsedReport records it, so reports read by
+# an older parser can be found and re-parsed.
+PARSER_VERSION = "0.3.0"
+
+__all__ = ["PARSER_VERSION", "extract_document", "parse_document", "parse_extracted"]
+
+
+def extract_document(data: bytes, filename: str = "") -> ExtractedDocument:
+    """Bytes → paragraphs and tables, by the type sniffed from the bytes."""
+    kind = sniff(data, filename)
+    if kind == "pdf":
+        from services.parser.pdf import extract_pdf  # the PDF engineer's module; heavy imports
+
+        return extract_pdf(data)
+    if kind == "html":
+        from services.parser.html_reader import extract_html
+
+        return extract_html(data)
+    if kind == "docx":
+        from services.parser.office import extract_docx
+
+        return extract_docx(data)
+    if kind == "xlsx":
+        from services.parser.office import extract_xlsx
+
+        return extract_xlsx(data)
+    if kind == "xls":
+        from services.parser.office import extract_xls
+
+        return extract_xls(data)
+    if kind in ("doc", "wps", "rtf", "odt"):
+        from services.parser.office import extract_via_libreoffice
+
+        return extract_via_libreoffice(data, kind)
+    from services.parser.text_reader import extract_text
+
+    return extract_text(data)
+
+
+def parse_extracted(document: ExtractedDocument) -> ParsedReport:
+    """Read a report from an already extracted document (used by every format)."""
+    rows = document_rows(document)
+    tables = read_tables(rows)
+    lines = _lines(document)
+    meta = read_metadata(lines, document.metadata)
+    if not tables.tables_found and len(meta.sections) < 2:
+        raise UnreadableDocument(
+            "no_report_found", "no table of an annual report and no section headings were found"
+        )
+    return ParsedReport(
+        agency=meta.agency,
+        year=meta.year,
+        report_format=tables.report_format,
+        report_kind="summary" if meta.report_kind == "summary" else "agency",
+        published_on=meta.published_on,
+        statistics_period=meta.statistics_period,
+        title=meta.title,
+        sections=meta.sections,
+        cells=tables.cells,
+        cell_details=tables.details,
+        parse_findings=tables.findings,
+        parser_version=PARSER_VERSION,
+    )
+
+
+def parse_document(data: bytes, filename: str = "") -> ParsedReport:
+    """Parse one report file. Partly readable reports come back with nulls and findings."""
+    return parse_extracted(extract_document(data, filename))
+
+
+def _lines(document: ExtractedDocument) -> list[str]:
+    """Reading-order lines: paragraphs as they are, table rows joined by tabs."""
+    lines: list[str] = []
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            lines.extend(block.text.split("\n"))
+        elif isinstance(block, Table):
+            for row in block.grid():
+                texts: list[str] = []
+                for cell in row:
+                    text = cell.text.replace("\n", "") if cell is not None else ""
+                    if not texts or text != texts[-1]:
+                        texts.append(text)
+                lines.append("\t".join(texts))
+    return lines

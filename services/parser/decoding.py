@@ -1,0 +1,61 @@
+"""Bytes → str for text and HTML documents (spec §8 "Encodings")."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Declared Chinese charsets are decoded as their superset GB18030.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312", "windows-936"}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+
+
+def canonical_encoding(name: str) -> str:
+    lowered = name.lower().replace("_", "-")
+    return "gb18030" if lowered in _GB_FAMILY else lowered
+
+
+def declared_html_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    return canonical_encoding(match.group(1).decode("ascii")) if match else None
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode with the BOM, then the declared charset, UTF-8, GB18030, then detection.
+
+    Order matters: UTF-8 and GB18030 are strict and cover nearly every report, while
+    detection on short Chinese texts is a guess, so it comes last.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return data.decode(canonical_encoding(best.encoding), errors="replace")
+    return data.decode("gb18030", errors="replace")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Many NUL or control bytes: not a text file in any of our encodings."""
+    sample = data[:4096]
+    if not sample:
+        return False
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls / len(sample) > 0.05

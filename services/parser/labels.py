@@ -1,0 +1,225 @@
+"""The template's row labels and how a printed label is matched to them (spec §3.2–3.6).
+
+Every label is compared in `label_key` form. A match has a *quality*:
+
+* ``exact``    – the template text or an accepted variant: nothing to report;
+* ``fragment`` – a piece of the template text (a label split by extraction, a truncation):
+                 extraction damage, recorded with lower confidence but no finding;
+* ``altered``  – recognised only by similarity or as a known alteration: mapped, and the
+                 table raises TBL-HEADER-ALTERED.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Literal
+
+from services.parser.normalize import label_key
+
+Quality = Literal["exact", "fragment", "altered"]
+
+# --- Table 三 rows (exact template text, §3.3) --------------------------------
+T3_ROW_LABELS: dict[str, str] = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "denied_state_secret": "1.属于国家秘密",
+    "denied_law_forbidden": "2.其他法律行政法规禁止公开",
+    "denied_three_security": "3.危及“三安全一稳定”",
+    "denied_third_party": "4.保护第三方合法权益",
+    "denied_internal_affairs": "5.属于三类内部事务信息",
+    "denied_process_info": "6.属于四类过程性信息",
+    "denied_enforcement_file": "7.属于行政执法案卷",
+    "denied_admin_query": "8.属于行政查询事项",
+    "unable_not_held": "1.本机关不掌握相关政府信息",
+    "unable_need_creation": "2.没有现成信息需要另行制作",
+    "unable_unclear": "3.补正后申请内容仍不明确",
+    "ignored_petition": "1.信访举报投诉类申请",
+    "ignored_duplicate": "2.重复申请",
+    "ignored_publication": "3.要求提供公开出版物",
+    "ignored_mass_repeat": "4.无正当理由大量反复申请",
+    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
+    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other_no_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other_other": "3.其他",
+    "total_processed": "（七）总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+# Accepted variants (no finding): observed wordings of the same label.
+T3_ROW_VARIANTS: dict[str, tuple[str, ...]] = {
+    "denied_law_forbidden": ("2.其他法律法规禁止公开",),
+    "partial": ("（二）部分公开",),
+    "total_processed": ("总计",),
+}
+# Group labels (merged cells that carry no numbers). "other" doubles as the single v2019 row.
+T3_GROUP_LABELS: dict[str, str] = {
+    "results": "三、本年度办理结果",
+    "denied": "（三）不予公开",
+    "unable": "（四）无法提供",
+    "ignored": "（五）不予处理",
+    "other": "（六）其他处理",
+}
+T3_GROUP_VARIANTS: dict[str, tuple[str, ...]] = {"other": ("（六）其他",)}
+
+# Rows that belong to each group, used to prefer the right "1.…" item.
+T3_GROUP_OF_ROW: dict[str, str] = {
+    **{r: "denied" for r in T3_ROW_LABELS if r.startswith("denied_")},
+    **{r: "unable" for r in T3_ROW_LABELS if r.startswith("unable_")},
+    **{r: "ignored" for r in T3_ROW_LABELS if r.startswith("ignored_")},
+    **{r: "other" for r in T3_ROW_LABELS if r.startswith("other_")},
+}
+
+# --- Table 三 column headers ----------------------------------------------------
+T3_COLUMN_LABELS: dict[str, tuple[str, ...]] = {
+    "natural": ("自然人",),
+    "org_business": ("商业企业",),
+    "org_research": ("科研机构",),
+    "org_ngo": ("社会公益组织", "社会公益"),
+    "org_legal": ("法律服务机构",),
+    "org_other": ("其他",),
+    "total": ("总计",),
+}
+
+# --- Table 二 rows and headers -------------------------------------------------
+T2_ROW_LABELS: dict[str, tuple[str, ...]] = {
+    "rules": ("规章",),
+    "normative": ("行政规范性文件",),
+    "license": ("行政许可",),
+    "other_service": ("其他对外管理服务事项",),
+    "penalty": ("行政处罚",),
+    "coercion": ("行政强制",),
+    "fee": ("行政事业性收费",),
+    "procurement": ("政府集中采购",),
+    "other_docs": ("其他主动公开文件",),
+}
+T2_V2021_HEADERS = ("本年制发件数", "本年废止件数", "现行有效件数")
+T2_V2019_HEADERS = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量")
+T2_KNOWN_HEADERS = (
+    *T2_V2021_HEADERS,
+    *T2_V2019_HEADERS,
+    "信息内容",
+    "本年处理决定数量",
+    "本年收费金额（单位：万元）",
+    "本年收费金额（单位：万元，保留4位小数）",
+    "本年增/减",
+    "处理决定数量",
+    "采购项目数量",
+    "采购总金额",
+)
+
+_ITEM_PREFIX = re.compile(r"^(?:\(?[0-9]{1,2}\)?\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+,)")
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    key: str
+    quality: Quality
+
+
+def strip_item_number(key: str) -> str:
+    return _ITEM_PREFIX.sub("", key)
+
+
+def _build(labels: dict[str, str], variants: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(label_key(t) for t in (v, *variants.get(k, ()))) for k, v in labels.items()}
+
+
+_T3_ROWS = _build(T3_ROW_LABELS, T3_ROW_VARIANTS)
+_T3_GROUPS = _build(T3_GROUP_LABELS, T3_GROUP_VARIANTS)
+_T2_ROWS = {k: tuple(label_key(t) for t in v) for k, v in T2_ROW_LABELS.items()}
+
+# Template alterations seen in real reports, mapped but flagged (§3.3, §6.1).
+_T3_KNOWN_ALTERATIONS = {label_key("2.其他法律行政止公开"): "denied_law_forbidden"}
+
+_MIN_FRAGMENT = 4  # shorter pieces ("开申请") match too many labels to mean anything
+
+
+def match_t3_row(text: str) -> list[LabelMatch]:
+    """Every table-三 row this label can be, best quality first (ties keep template order)."""
+    key = label_key(text)
+    if not key:
+        return []
+    exact = [LabelMatch(r, "exact") for r, forms in _T3_ROWS.items() if key in forms]
+    if exact:
+        return exact
+    if key in _T3_KNOWN_ALTERATIONS:
+        return [LabelMatch(_T3_KNOWN_ALTERATIONS[key], "altered")]
+    core = strip_item_number(key)
+    # The same item text without its number ("属于国家秘密") is an accepted variant.
+    by_core = [LabelMatch(r, "exact") for r, forms in _T3_ROWS.items() if any(core == strip_item_number(f) for f in forms)]
+    if by_core and len(core) >= 2:
+        return by_core
+    matches: list[LabelMatch] = []
+    if len(core) >= _MIN_FRAGMENT:
+        matches = [LabelMatch(r, "fragment") for r, forms in _T3_ROWS.items() if any(core in f for f in forms)]
+    if matches:
+        return matches
+    # Similar but not equal: a typo or a reworded label (the template was altered).
+    best: list[tuple[float, str]] = []
+    for row, forms in _T3_ROWS.items():
+        ratio = max(SequenceMatcher(None, core, strip_item_number(f)).ratio() for f in forms)
+        if ratio >= 0.8:
+            best.append((ratio, row))
+    best.sort(key=lambda item: -item[0])
+    return [LabelMatch(row, "altered") for _, row in best]
+
+
+def match_t3_group(text: str) -> str | None:
+    """The group a label names ("denied", …, "results"), if it is a group label."""
+    key = label_key(text)
+    for group, forms in _T3_GROUPS.items():
+        if key in forms:
+            return group
+    # Extraction breaks group labels apart ("（三）不" / "予公开"); only whole prefixes count.
+    for group, forms in _T3_GROUPS.items():
+        if len(key) >= 4 and any(f.startswith(key) for f in forms) and key.startswith("("):
+            return group
+    return None
+
+
+def match_t3_column(text: str) -> str | None:
+    key = label_key(text)
+    for column, forms in T3_COLUMN_LABELS.items():
+        if key in (label_key(f) for f in forms):
+            return column
+    return None
+
+
+def match_t2_row(text: str) -> LabelMatch | None:
+    """Table-二 row: exact, "规范性文件" (v2019 wording: altered in a v2021 table) or a prefix."""
+    key = label_key(text)
+    for row, forms in _T2_ROWS.items():
+        if key in forms:
+            return LabelMatch(row, "exact")
+    if key == label_key("规范性文件"):
+        return LabelMatch("normative", "fragment")  # the caller decides by format
+    for row, forms in _T2_ROWS.items():
+        # Hubei writes filling notes after the label: "规章(设区的市、自治州人民政府应提供相关数据)".
+        if any(key.startswith(f + "(") for f in forms):
+            return LabelMatch(row, "altered")
+    if key.startswith(label_key("规范性文件") + "("):
+        return LabelMatch("normative", "altered")
+    return None
+
+
+def t2_header_format(text: str) -> str | None:
+    """"v2021"/"v2019" when a header cell is one of that format's distinctive column titles."""
+    key = label_key(text)
+    if any(key.startswith(label_key(h)) for h in T2_V2021_HEADERS):
+        return "v2021"
+    if any(key.startswith(label_key(h)) for h in T2_V2019_HEADERS):
+        return "v2019"
+    return None
+
+
+def is_altered_t2_header(text: str) -> bool:
+    """A distinctive header with extra words, e.g. "现行有效件数 (历史累计)"."""
+    key = label_key(text)
+    for header in (*T2_V2021_HEADERS, *T2_V2019_HEADERS):
+        h = label_key(header)
+        if key.startswith(h) and key != h:
+            return True
+    return False

@@ -1,0 +1,180 @@
+"""Report metadata from the text: title, agency, year, kind, statistics period, sections.
+
+Everything is read from the document itself (lesson 11: never from the file name).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from services.parser.normalize import squeeze, to_simplified, width_fold
+from services.parser.sections import section_of_heading
+
+_TITLE_END = re.compile(r"(年度报告|年报告|年报)$")
+_TITLE_BODY = re.compile(r"(政府)?信息公开")
+_YEAR = re.compile(r"((?:19|20)\d{2})年度?")
+_TITLE_SEARCH_LINES = 80
+_PERIOD = re.compile(
+    r"统计(?:期限|时限|周期|期间|时间|区间|范围)\D{0,8}?((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日(?:起)?"
+    r"(?:至|到|-|—|~)((?:19|20)\d{2})?年?(\d{1,2})月(\d{1,2})日"
+)
+_PUBLISHED = re.compile(
+    r"(?:发布日期|发布时间|公开日期|发文日期|发布于)[:：]?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
+)
+# Words that end an organisation name: anything ending so is an agency, not a bare place.
+_PLACE_SUFFIX = re.compile(r"(省|自治区|市|自治州|州|盟|地区|县|自治县|区|旗|新区)$")
+_TOWNSHIP = re.compile(r"(乡|镇|街道)(人民政府|办事处)?$|街道办事处$")
+_FUNCTION_CHARS = set("由与和及为是在对向的经请告了本据按照于从")
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    report_kind: str = "agency"
+    statistics_period: str | None = None
+    published_on: str | None = None
+    sections: dict[str, str] = field(default_factory=dict)
+
+
+def find_title(lines: list[str]) -> str | None:
+    """The report title: a line (or two joined lines) ending in 年度报告/年报告 with a year."""
+    clean = [to_simplified(squeeze(width_fold(line)).strip("#*")) for line in lines[:_TITLE_SEARCH_LINES]]
+    for i, line in enumerate(clean):
+        if not line or len(line) > 60:
+            continue
+        if _TITLE_END.search(line) and _TITLE_BODY.search(line):
+            candidate = line
+            if not _YEAR.search(candidate) or _name_missing(candidate):
+                previous = next((p for p in reversed(clean[max(0, i - 2) : i]) if p), "")
+                if previous and len(previous) <= 30 and "。" not in previous:
+                    candidate = previous + candidate
+            if _YEAR.search(candidate):
+                return candidate
+        elif _TITLE_BODY.search(line) and i + 1 < len(clean) and _TITLE_END.search(clean[i + 1]):
+            joined = line + clean[i + 1]
+            if len(joined) <= 60 and _YEAR.search(joined):
+                return joined
+    return None
+
+
+def _name_missing(title: str) -> bool:
+    """A title line that starts with the year and has no body before 政府信息公开 (line-wrapped title)."""
+    body = _body_of(title)
+    return not body
+
+
+def _body_of(title: str) -> str:
+    text = _YEAR.sub("", title, count=1)
+    match = _TITLE_BODY.search(text)
+    body = text[: match.start()] if match else text
+    return body.strip(",，:：、 ")
+
+
+def agency_from_title(title: str, full_text: str) -> str | None:
+    body = _body_of(title)
+    if not body:
+        return None
+    if body.endswith("人民政府") and not _TOWNSHIP.search(body):
+        return _with_parent_place(body, full_text)
+    return body
+
+
+def _with_parent_place(body: str, full_text: str) -> str:
+    """ "洪泽区人民政府" → "淮安市洪泽区人民政府" when the report itself names it so."""
+    if re.match(r"^.{2,8}(省|市|自治区)", body) and not re.match(r"^.{1,3}[区县]", body):
+        return body
+    best: dict[str, int] = {}
+    for match in re.finditer(r"([\u4e00-\u9fff]{2,8}?(?:省|市|州|盟))" + re.escape(body), full_text):
+        prefix = match.group(1)
+        cut = max((i for i, ch in enumerate(prefix[:-1]) if ch in _FUNCTION_CHARS), default=-1)
+        prefix = prefix[cut + 1 :]
+        if len(prefix) >= 3:
+            best[prefix] = best.get(prefix, 0) + 1
+    if not best:
+        return body
+    return max(best, key=lambda p: best[p]) + body
+
+
+def report_kind(agency: str | None) -> str:
+    """§1.2: summary for a county-or-higher 人民政府 or a bare place name; agency otherwise."""
+    if not agency or _TOWNSHIP.search(agency):
+        return "agency"
+    if agency.endswith("人民政府") or agency.endswith("政府"):
+        return "summary"
+    if _PLACE_SUFFIX.search(agency) and len(agency) <= 12 and not re.search(r"(局|委|办|院|会|中心|所|队|站|厅)", agency):
+        return "summary"
+    return "agency"
+
+
+def statistics_period(text: str) -> str | None:
+    match = _PERIOD.search(squeeze(width_fold(text)))
+    if match is None:
+        return None
+    start_year, sm, sd, end_year, em, ed = match.groups()
+    end_year = end_year or start_year
+    return f"{start_year}-{int(sm):02d}-{int(sd):02d}..{end_year}-{int(em):02d}-{int(ed):02d}"
+
+
+def published_on(text_head: str, metadata: dict[str, str]) -> str | None:
+    if metadata.get("published_on"):
+        return metadata["published_on"]
+    match = _PUBLISHED.search(width_fold(text_head))
+    if match is None:
+        return None
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def split_sections(lines: list[str]) -> dict[str, str]:
+    """Section number → its text, from each section's first heading to the next heading.
+
+    The preamble's list of parts is not a heading: headings must start with the title words
+    (after the numbering), which a sentence listing the parts does not.
+    """
+    starts: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        if len(line) > 80:
+            continue
+        number = section_of_heading(line)
+        if number and number not in seen:
+            seen.add(number)
+            starts.append((i, number))
+    sections: dict[str, str] = {}
+    for n, (start, number) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        body = "\n".join(line for line in lines[start + 1 : end] if line.strip())
+        sections[number] = body.strip()
+    return sections
+
+
+def read_metadata(lines: list[str], metadata: dict[str, str]) -> Metadata:
+    full_text = "\n".join(lines)
+    squeezed = to_simplified(squeeze(width_fold(full_text[:20000])))
+    result = Metadata()
+    title = find_title(lines) or _title_from_metadata(metadata)
+    result.title = title
+    result.statistics_period = statistics_period(full_text[:20000])
+    if title:
+        result.agency = agency_from_title(title, squeezed)
+        year = _YEAR.search(title)
+        result.year = int(year.group(1)) if year else None
+    if result.year is None and result.statistics_period:
+        result.year = int(result.statistics_period[:4])
+    result.report_kind = report_kind(result.agency)
+    result.published_on = published_on("\n".join(lines[:60]), metadata)
+    result.sections = split_sections(lines)
+    return result
+
+
+def _title_from_metadata(metadata: dict[str, str]) -> str | None:
+    raw = metadata.get("title")
+    if not raw:
+        return None
+    title = to_simplified(squeeze(width_fold(raw)))
+    # <title> often carries the site name after a separator: "XX年度报告_某某网".
+    title = re.split(r"[_|]|-{1,2}(?=[^\d])", title)[0]
+    return title if _TITLE_BODY.search(title) and _YEAR.search(title) else None

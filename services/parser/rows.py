@@ -1,0 +1,147 @@
+"""One row model for every source: a table row of a real grid, or one line of a text dump.
+
+The table mapper walks these rows in reading order. A grid row knows its cells exactly
+(a blank cell is a blank cell); a text row only knows the fields its line was split into,
+so empty fields there may be layout debris rather than blank cells.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from services.parser.document import ExtractedDocument, Paragraph, Table
+from services.parser.normalize import has_cjk, label_key
+from services.parser.numbers import NumberReading, read_number
+
+_MD_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_WIDE_GAP = re.compile(r"[ \u3000\u00a0]{2,}")
+# Decorated page numbers only ("— 5 —", "-1-", "第 5 页"): a bare "22" may be a table cell.
+_PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(\s*[,，/]?\s*共\s*\d{1,3}\s*页)?$")
+
+
+@dataclass
+class Token:
+    text: str
+    source: str
+    first_col: int | None = None  # grid columns covered (grid rows only)
+    last_col: int | None = None
+    from_row_above: bool = False  # a rowspan cell anchored in an earlier row
+    _reading: NumberReading | None = field(default=None, repr=False)
+
+    @property
+    def reading(self) -> NumberReading:
+        if self._reading is None:
+            self._reading = read_number(self.text)
+        return self._reading
+
+    @property
+    def is_value(self) -> bool:
+        return self.reading.readable
+
+    @property
+    def is_label(self) -> bool:
+        return not self.is_value and has_cjk(self.text)
+
+    @property
+    def is_blank(self) -> bool:
+        return self.reading.marker == "blank"
+
+
+@dataclass
+class Row:
+    tokens: list[Token]
+    source: str
+    is_grid: bool
+    table_index: int | None = None  # which Table block (grid rows only)
+
+    @property
+    def labels(self) -> list[Token]:
+        return [t for t in self.tokens if t.is_label]
+
+    @property
+    def key(self) -> str:
+        """The whole row in label_key form, for anchors and headings."""
+        return label_key("".join(t.text for t in self.tokens if not t.is_value or t.text.strip()))
+
+    def values_after_labels(self) -> list[Token]:
+        """Value tokens right of the last label (the data cells of a labelled row)."""
+        last = -1
+        for i, token in enumerate(self.tokens):
+            if token.is_label:
+                last = i
+        return [t for t in self.tokens[last + 1 :] if t.is_value]
+
+    def filled_values(self) -> list[Token]:
+        return [t for t in self.values_after_labels() if not t.is_blank]
+
+
+def split_line(line: str) -> list[str]:
+    """Fields of one text line: tabs, Markdown pipes, wide gaps, or label + spaced numbers."""
+    stripped = line.strip()
+    if "\t" in line:
+        return [f.strip() for f in line.rstrip("\n").split("\t")]
+    if stripped.startswith("|") and stripped.count("|") >= 2:
+        return [f.strip() for f in stripped.strip("|").split("|")]
+    if _WIDE_GAP.search(stripped):
+        fields = [f for f in _WIDE_GAP.split(stripped) if f]
+        return [piece for f in fields for piece in _split_label_numbers(f)]
+    return _split_label_numbers(stripped)
+
+
+def _split_label_numbers(text: str) -> list[str]:
+    """ "行政许可 0" → ["行政许可", "0"]; "0 0 0" → three fields; prose stays one field."""
+    parts = text.split()
+    if len(parts) < 2:
+        return [text]
+    first_value = next((i for i, p in enumerate(parts) if read_number(p).readable), None)
+    if first_value is None or not all(read_number(p).readable for p in parts[first_value:]):
+        return [text]
+    label = "".join(parts[:first_value])
+    return ([label] if label else []) + parts[first_value:]
+
+
+def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
+    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go."""
+    rows: list[Row] = []
+    for text, source in lines:
+        stripped = text.strip()
+        if not stripped or _MD_RULE.match(stripped) or _PAGE_NUMBER.match(stripped):
+            continue
+        stripped = _MD_HEADING.sub("", stripped)
+        fields = split_line(stripped if "\t" not in text else text)
+        rows.append(Row([Token(f, source) for f in fields], source, is_grid=False))
+    return rows
+
+
+def grid_rows(table: Table, table_index: int) -> list[Row]:
+    """Rows of a real table: each distinct cell once per grid row, in column order."""
+    rows: list[Row] = []
+    for r, grid_row in enumerate(table.grid()):
+        tokens: list[Token] = []
+        seen: set[int] = set()
+        for cell in grid_row:
+            if cell is None or id(cell) in seen:
+                continue
+            seen.add(id(cell))
+            source = cell.source or f"{table.source} r{cell.row}c{cell.col}".strip()
+            tokens.append(
+                Token(cell.text, source, cell.col, cell.col + cell.colspan - 1, from_row_above=cell.row < r)
+            )
+        rows.append(Row(tokens, f"{table.source} row {r}".strip(), is_grid=True, table_index=table_index))
+    return rows
+
+
+def document_rows(document: ExtractedDocument) -> list[Row]:
+    """All rows of a document in reading order (paragraph lines become text rows)."""
+    rows: list[Row] = []
+    table_index = 0
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            lines = [(line, block.source) for line in block.text.split("\n")]
+            rows.extend(text_rows(lines))
+        else:
+            rows.extend(grid_rows(block, table_index))
+            table_index += 1
+    return rows

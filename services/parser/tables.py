@@ -1,0 +1,509 @@
+"""Mapping rows to the spec's cell keys: tables 二, 三 and 四 (spec §3.2–3.6, §8).
+
+Input is the row stream of `rows.py` (grid rows of real tables and text rows of dumps,
+mixed, in reading order). Tables are located by their anchors, rows by their labels, and
+numbers are aligned to columns by the header and the row arithmetic; a row whose numbers
+cannot be aligned stays null with a parse finding, never 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from services.parser.labels import (
+    T3_GROUP_OF_ROW,
+    LabelMatch,
+    is_altered_t2_header,
+    match_t2_row,
+    match_t3_column,
+    match_t3_group,
+    match_t3_row,
+    t2_header_format,
+)
+from services.parser.normalize import label_key
+from services.parser.rows import Row, Token
+from services.parser.sections import section_of_heading
+from shared.report import (
+    T3_COLUMNS,
+    T3_ROWS_V2021,
+    T4_KEYS,
+    CellDetail,
+    CellValue,
+    ParseFinding,
+    ReportFormat,
+    keys_for_format,
+    t3_key,
+)
+
+_T2_BLOCK = re.compile(r"第二十条(?:第)?\((一|五|六|八|九)\)项")
+_RESULT_ROWS = T3_ROWS_V2021  # template order; `other_all` is handled through its group label
+
+# Columns of each table-二 row, per format (§3.2, §3.6).
+_T2_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "v2021": {
+        "rules": ("t2_rules_issued", "t2_rules_repealed", "t2_rules_in_force"),
+        "normative": ("t2_normative_issued", "t2_normative_repealed", "t2_normative_in_force"),
+        "license": ("t2_license_decisions",),
+        "penalty": ("t2_penalty_decisions",),
+        "coercion": ("t2_coercion_decisions",),
+        "fee": ("t2_fee_amount_wan",),
+    },
+    "v2019": {
+        **{
+            x: tuple(f"t2v19_{x}_{c}" for c in ("new_made", "new_published", "total_published"))
+            for x in ("rules", "normative", "other_docs")
+        },
+        **{
+            x: tuple(f"t2v19_{x}_{c}" for c in ("prev_items", "delta", "decisions"))
+            for x in ("license", "other_service", "penalty", "coercion")
+        },
+        "fee": ("t2v19_fee_prev_items", "t2v19_fee_delta"),
+        "procurement": ("t2v19_procurement_items", "t2v19_procurement_amount"),
+    },
+}
+_TEXT_CONFIDENCE = 0.95  # a text dump loses cell boundaries; a grid does not
+_QUALITY_CONFIDENCE = {"exact": 1.0, "fragment": 0.9, "altered": 0.85}
+
+
+@dataclass
+class TableReading:
+    """Everything the tables say, before it is folded into a ParsedReport."""
+
+    report_format: ReportFormat = "pre2019"
+    hybrid: bool = False
+    cells: dict[str, CellValue] = field(default_factory=dict)
+    details: dict[str, CellDetail] = field(default_factory=dict)
+    findings: list[ParseFinding] = field(default_factory=list)
+    tables_found: set[int] = field(default_factory=set)
+
+
+class _Findings:
+    """Collects findings; a rule without a placeholder yields one finding per report (§6)."""
+
+    def __init__(self) -> None:
+        self._by_rule: dict[str, ParseFinding] = {}
+
+    def add(self, rule: str, message: str, cells: list[str] | None = None) -> None:
+        finding = self._by_rule.get(rule)
+        if finding is None:
+            self._by_rule[rule] = ParseFinding(rule, message, list(cells or []))
+            return
+        if message not in finding.message:
+            finding.message += "; " + message
+        finding.cells.extend(c for c in cells or [] if c not in finding.cells)
+
+    def all(self) -> list[ParseFinding]:
+        return list(self._by_rule.values())
+
+
+# --- locating the tables --------------------------------------------------------
+
+
+def split_regions(rows: list[Row]) -> dict[int, list[Row]]:
+    """Rows of each table (2, 3, 4), by anchors and section headings, in reading order."""
+    regions: dict[int, list[Row]] = {2: [], 3: [], 4: []}
+    current: int | None = None
+    for row in rows:
+        key = row.key
+        heading = section_of_heading(key) if len(row.tokens) <= 2 else None
+        if heading in ("2", "3", "4"):
+            current = int(heading)
+        elif heading in ("1", "5", "6"):
+            current = None
+        elif _T2_BLOCK.search(key) or key.startswith("信息内容"):
+            current = 2
+        elif "勾稽关系" in key or "申请人情况" in key:
+            current = 3
+        elif current == 3 and key.startswith("行政复议") and len(key) < 60:
+            current = 4
+        if current is not None:
+            regions[current].append(row)
+    return regions
+
+
+# --- aligning values to columns ------------------------------------------------
+
+
+def _take(values: list[Token], expected: int, is_grid: bool) -> list[Token] | None:
+    """The `expected` cells of a row, or None when the row cannot be aligned."""
+    filled = [t for t in values if not t.is_blank]
+    if is_grid:
+        trimmed = list(values)
+        while len(trimmed) > expected and trimmed[-1].is_blank:
+            trimmed.pop()
+        return trimmed if len(trimmed) == expected else None
+    if len(values) == expected:
+        return values
+    if len(filled) == expected:
+        return filled
+    trimmed = list(values)
+    while len(trimmed) > expected and trimmed[-1].is_blank:
+        trimmed.pop()
+    while len(trimmed) > expected and trimmed[0].is_blank:
+        trimmed.pop(0)
+    return trimmed if len(trimmed) == expected else None
+
+
+def _num(token: Token) -> float:
+    value = token.reading.value
+    return float(value) if value is not None else float("nan")
+
+
+def _sums(reading: list[Token]) -> bool:
+    return abs(sum(_num(t) for t in reading[:6]) - _num(reading[6])) < 1e-9
+
+
+def _choose_eight(values: list[Token]) -> tuple[list[Token], str | None]:
+    """Eight numbers for seven columns: decide by the row arithmetic, else by the header.
+
+    Readings: a stray leading cell (left by a rowspan), a stray trailing cell, or a printed
+    法人或其他组织 subtotal after 自然人. Returns the reading and, when the arithmetic could
+    not single it out, a description of the alternatives.
+    """
+    readings = {
+        "extra leading cell": values[1:],
+        "extra trailing cell": values[:7],
+        "法人或其他组织 subtotal column": [values[0], *values[2:]],
+    }
+    valid = [name for name, r in readings.items() if _sums(r)]
+    subtotal_ok = abs(_num(values[1]) - sum(_num(t) for t in values[2:7])) < 1e-9
+    if "法人或其他组织 subtotal column" in valid and not subtotal_ok:
+        valid.remove("法人或其他组织 subtotal column")
+    if len(valid) == 1:
+        return readings[valid[0]], None
+    # The header ends with 总计, so the last number is read as 总计 unless arithmetic says otherwise.
+    chosen = "extra leading cell"
+    others = [n for n in (valid or readings) if n != chosen]
+    return readings[chosen], f"read as '{chosen}'; arithmetic also allows: {', '.join(others)}"
+
+
+# --- table 二 -------------------------------------------------------------------
+
+
+@dataclass
+class _T2Row:
+    row: str
+    match: LabelMatch
+    values: list[Token]
+    is_grid: bool
+
+
+def _read_t2(rows: list[Row], findings: _Findings) -> tuple[str | None, list[_T2Row], list[Token]]:
+    votes: dict[str, int] = {}
+    found: list[_T2Row] = []
+    floating: list[Token] = []  # numbers pulled out of their row by extraction (cross-line cells)
+    for row in rows:
+        labels = row.labels
+        header_votes = [t2_header_format(t.text) for t in labels]
+        if any(header_votes):
+            for vote in header_votes:
+                if vote:
+                    votes[vote] = votes.get(vote, 0) + 1
+            altered = [t.text for t in labels if is_altered_t2_header(t.text)]
+            if altered:
+                findings.add("TBL-HEADER-ALTERED", f"table 二 header altered: {'、'.join(altered)}")
+            continue
+        match = next((m for t in reversed(labels) if (m := match_t2_row(t.text))), None)
+        if match is not None:
+            found.append(_T2Row(match.key, match, row.values_after_labels(), row.is_grid))
+            continue
+        if not labels and not row.is_grid:
+            floating.extend(t for t in row.tokens if t.is_value and not t.is_blank)
+        elif floating and len(labels) == 1 and label_key(labels[0].text).startswith("("):
+            # "22" then "（其中修订16件）" on the next line: one cell broken over two lines.
+            last = floating[-1]
+            floating[-1] = Token(last.text + labels[0].text, last.source)
+    fmt = max(votes, key=lambda f: votes[f]) if votes else None
+    return fmt, found, floating
+
+
+def _place_floating(row: _T2Row, expected: int, floating: list[Token]) -> tuple[list[Token], int] | None:
+    """Fill one missing cell of a short row with a floating annotated number.
+
+    Which column lost its cell cannot be seen; the note decides when it names one
+    (失效/废止 → repealed, 制发/新制定 → issued), else the middle column (the reading the
+    corpus supports). Returns the values and the index of the placed cell.
+    """
+    present = [t for t in row.values if not t.is_blank]
+    if len(present) != expected - 1 or not floating or expected != 3:
+        return None
+    token = floating.pop(0)
+    note = token.reading.note or ""
+    if "制发" in note or "新制定" in note:
+        index = 0
+    elif "有效" in note:
+        index = 2
+    else:
+        index = 1
+    values = list(present)
+    values.insert(index, token)
+    return values, index
+
+
+def _map_t2(
+    fmt: ReportFormat, found: list[_T2Row], floating: list[Token], out: TableReading, findings: _Findings
+) -> None:
+    columns = _T2_COLUMNS.get(fmt, {})
+    for entry in found:
+        keys = columns.get(entry.row)
+        if keys is None:
+            continue
+        quality = entry.match.quality
+        if entry.row == "normative" and quality == "fragment":
+            # "规范性文件" is the v2019 wording: an alteration only inside a v2021 table.
+            quality = "altered" if fmt == "v2021" else "exact"
+        if quality == "altered":
+            findings.add("TBL-HEADER-ALTERED", f"table 二 row label altered ({entry.row})", list(keys))
+        values = _take(entry.values, len(keys), entry.is_grid)
+        placed: int | None = None
+        if values is None:
+            placement = _place_floating(entry, len(keys), floating)
+            if placement is not None:
+                values, placed = placement
+        if values is None:
+            findings.add("PARSE-ROW-UNALIGNED", f"table 二 row {entry.row}: cells could not be aligned", list(keys))
+            continue
+        base = _QUALITY_CONFIDENCE[quality] * (1.0 if entry.is_grid else _TEXT_CONFIDENCE)
+        for i, (key, token) in enumerate(zip(keys, values, strict=True)):
+            confidence = base * (0.5 if i == placed else 1.0)
+            _store(out, findings, key, token, confidence, allow_negative=key.endswith("_delta"))
+        if placed is not None:
+            findings.add(
+                "PARSE-CELL-PLACEMENT",
+                f"{keys[placed]} was printed outside its row; its column is inferred from the note",
+                [keys[placed]],
+            )
+
+
+# --- table 三 -------------------------------------------------------------------
+
+
+@dataclass
+class _T3State:
+    cursor: int = 0
+    pending: str | None = None
+    assigned: dict[str, tuple[list[Token], float, Row]] = field(default_factory=dict)
+    group_values: dict[str, tuple[list[Token], Row]] = field(default_factory=dict)
+    columns: dict[str, int] = field(default_factory=dict)  # grid column of each data column
+    header_has_subtotal: bool = False
+
+
+def _row_candidates(row: Row) -> tuple[list[LabelMatch], str | None]:
+    """Row keys this row's labels can mean (item labels first) and the group it names."""
+    group: str | None = None
+    for token in reversed(row.labels):
+        matches = match_t3_row(token.text)
+        if matches:
+            return matches, group
+        group = group or match_t3_group(token.text)
+    joined = "".join(t.text for t in row.labels)
+    if len(row.labels) > 1:
+        matches = match_t3_row(joined)
+        if matches:
+            return matches, group
+    return [], group or match_t3_group(joined)
+
+
+def _is_header_row(row: Row) -> bool:
+    return sum(1 for t in row.labels if match_t3_column(t.text)) >= 2 or "申请人情况" in row.key
+
+
+def _pick(matches: list[LabelMatch], state: _T3State, group: str | None) -> LabelMatch | None:
+    order = {r: i for i, r in enumerate(_RESULT_ROWS)}
+    open_matches = [m for m in matches if m.key not in state.assigned]
+    if group:
+        in_group = [m for m in open_matches if T3_GROUP_OF_ROW.get(m.key) == group]
+        open_matches = in_group or open_matches
+    ahead = [m for m in open_matches if order[m.key] >= state.cursor]
+    chosen = ahead or open_matches
+    return chosen[0] if chosen else None
+
+
+def _t3_values(row: Row, state: _T3State, cells: list[str], findings: _Findings) -> tuple[list[Token], float] | None:
+    if row.is_grid and len(state.columns) == 7:
+        by_col = []
+        for column in T3_COLUMNS:
+            col = state.columns[column]
+            token = next((t for t in row.tokens if t.first_col is not None and t.first_col <= col <= (t.last_col or col)), None)
+            if token is None:
+                return None
+            by_col.append(token)
+        return by_col, 1.0
+    values = row.values_after_labels()
+    taken = _take(values, 7, row.is_grid)
+    if taken is not None:
+        return taken, 1.0 if row.is_grid else _TEXT_CONFIDENCE
+    filled = [t for t in values if not t.is_blank] if not row.is_grid else values
+    if len(filled) == 8:
+        if state.header_has_subtotal:
+            return [filled[0], *filled[2:]], 0.9
+        chosen, doubt = _choose_eight(filled)
+        if doubt is None:
+            findings.add("PARSE-EXTRA-CELL", "row with 8 numbers for 7 columns; arithmetic decided the reading", cells)
+            return chosen, 0.85
+        findings.add("PARSE-COLUMNS-AMBIGUOUS", f"row with 8 numbers for 7 columns, {doubt}", cells)
+        return chosen, 0.6
+    return None
+
+
+def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
+    state = _T3State()
+    for row in rows:
+        if not state.assigned and _is_header_row(row):
+            for token in row.labels:
+                column = match_t3_column(token.text)
+                if column and token.first_col is not None and column not in state.columns:
+                    state.columns[column] = token.first_col
+            continue
+        filled = [t for t in row.values_after_labels() if not t.is_blank]
+        matches, group = _row_candidates(row)
+        chosen = _pick(matches, state, group) if matches else None
+        if not filled and not (row.is_grid and chosen and row.values_after_labels()):
+            if chosen and chosen.quality != "fragment" and not _is_header_row(row):
+                state.pending = chosen.key
+            continue
+        if chosen is None and group is not None:
+            state.group_values[group] = (row.values_after_labels(), row)
+            continue
+        if chosen is None and row.labels and all(len(label_key(t.text)) >= 6 for t in row.labels):
+            # A labelled row we cannot name: do not guess which row it is.
+            findings.add("PARSE-ROW-UNKNOWN", f"table 三 row not recognised: {row.labels[-1].text!r} ({row.source})")
+            continue
+        row_key = chosen.key if chosen else state.pending or _next_open(state)
+        if row_key is None:
+            continue
+        cells = [t3_key(row_key, c) for c in T3_COLUMNS]
+        aligned = _t3_values(row, state, cells, findings)
+        if aligned is None:
+            if len(filled) >= 3:
+                findings.add("PARSE-ROW-UNALIGNED", f"table 三 row {row_key}: {len(filled)} numbers for 7 columns", cells)
+            continue
+        values, confidence = aligned
+        quality = chosen.quality if chosen else "fragment"
+        if quality == "altered":
+            findings.add("TBL-HEADER-ALTERED", f"table 三 row label altered: {row.labels[-1].text!r}", cells)
+        state.assigned[row_key] = (values, confidence * _QUALITY_CONFIDENCE[quality], row)
+        state.cursor = _RESULT_ROWS.index(row_key) + 1
+        state.pending = None
+    return state
+
+
+def _next_open(state: _T3State) -> str | None:
+    for row in _RESULT_ROWS[state.cursor :]:
+        if row not in state.assigned:
+            return row
+    return None
+
+
+def _map_t3(state: _T3State, fmt: ReportFormat, out: TableReading, findings: _Findings) -> ReportFormat:
+    sub_rows = ("other_no_correction", "other_no_fee", "other_other")
+    has_sub_rows = any(r in state.assigned for r in sub_rows)
+    other_group = state.group_values.pop("other", None)
+    if fmt == "pre2019" and state.assigned:
+        fmt = "v2021" if has_sub_rows or other_group is None else "v2019"
+        findings.add("PARSE-FORMAT-INFERRED", f"no table 二 header found; format {fmt} inferred from table 三")
+    if other_group is not None and not has_sub_rows:
+        values = _take(other_group[0], 7, other_group[1].is_grid)
+        if values is not None:
+            state.assigned["other_all"] = (values, 1.0 if other_group[1].is_grid else _TEXT_CONFIDENCE, other_group[1])
+            if fmt == "v2021":
+                out.hybrid = True
+                findings.add(
+                    "TBL-HEADER-ALTERED",
+                    "table 三 prints （六）其他处理 as one row (the 2019 layout) in a 2021-format report",
+                    [t3_key("other_all", c) for c in T3_COLUMNS],
+                )
+    elif other_group is not None:
+        state.group_values["other"] = other_group
+    for group, (values, row) in state.group_values.items():
+        if any(not t.is_blank for t in values):
+            findings.add("T3-NO-GROUP-SUBTOTAL", f"numbers in the group label row {group} ({row.source})")
+    for row_key, (values, confidence, row) in state.assigned.items():
+        if fmt == "v2019" and row_key in sub_rows:
+            continue
+        for column, token in zip(T3_COLUMNS, values, strict=True):
+            _store(out, findings, t3_key(row_key, column), token, confidence * (1.0 if row.is_grid else 1.0))
+    return fmt
+
+
+# --- table 四 -------------------------------------------------------------------
+
+
+def _map_t4(rows: list[Row], out: TableReading, findings: _Findings) -> None:
+    collected: list[tuple[Token, bool]] = []
+    for row in rows:
+        if row.labels or len(collected) >= 15:
+            continue
+        values = [t for t in row.tokens if t.is_value]
+        filled = [t for t in values if not t.is_blank]
+        if row.is_grid or len(values) in (5, 15):
+            chosen = values if len(values) in (5, 15) else filled
+        else:
+            chosen = filled
+        if len(chosen) in (5, 15) or (chosen and len(collected) + len(chosen) == 15):
+            collected.extend((t, row.is_grid) for t in chosen)
+    if not collected:
+        return
+    if len(collected) != 15:
+        findings.add("PARSE-ROW-UNALIGNED", f"table 四: {len(collected)} cells found, 15 expected", list(T4_KEYS))
+        return
+    for key, (token, is_grid) in zip(T4_KEYS, collected, strict=True):
+        _store(out, findings, key, token, 1.0 if is_grid else _TEXT_CONFIDENCE)
+
+
+# --- storing one cell -----------------------------------------------------------
+
+
+def _store(
+    out: TableReading, findings: _Findings, key: str, token: Token, confidence: float, *, allow_negative: bool = False
+) -> None:
+    reading = token.reading
+    value = reading.value
+    note = reading.note
+    confidence *= reading.confidence
+    if reading.problem == "number with a note":
+        findings.add("NUM-UNPARSEABLE", f"{key}: number with a note {token.text!r} (value {value})", [key])
+    elif reading.problem == "digits separated by spaces":
+        findings.add("PARSE-SPLIT-NUMBER", f"{key}: {token.text!r} read as {value}", [key])
+    elif value is None:
+        findings.add("NUM-UNPARSEABLE", f"{key}: no number in {token.text!r}", [key])
+    if value is not None and value < 0 and not allow_negative:
+        confidence *= 0.8
+    out.cells[key] = value
+    out.details[key] = CellDetail(
+        raw=token.text, marker=reading.marker, source=token.source, confidence=round(confidence, 3), note=note
+    )
+
+
+# --- entry point ----------------------------------------------------------------
+
+
+def read_tables(rows: list[Row]) -> TableReading:
+    findings = _Findings()
+    out = TableReading()
+    regions = split_regions(rows)
+    fmt, t2_rows, floating = _read_t2(regions[2], findings)
+    report_format: ReportFormat = "v2021" if fmt == "v2021" else "v2019" if fmt == "v2019" else "pre2019"
+    if report_format != "pre2019":
+        _map_t2(report_format, t2_rows, floating, out, findings)
+        out.tables_found.add(2)
+    state = _read_t3(regions[3], findings)
+    report_format = _map_t3(state, report_format, out, findings)
+    if state.assigned:
+        out.tables_found.add(3)
+    _map_t4(regions[4], out, findings)
+    if any(k in out.cells for k in T4_KEYS):
+        out.tables_found.add(4)
+    out.report_format = report_format
+    all_keys = keys_for_format(report_format, hybrid=out.hybrid)
+    missing = [k for k in all_keys if k not in out.cells]
+    out.cells = {k: out.cells.get(k) for k in all_keys}
+    out.details = {k: v for k, v in out.details.items() if k in out.cells}
+    if missing and out.tables_found:
+        unprinted = {t3_key(r, c) for r in ("other_no_correction", "other_no_fee", "other_other") for c in T3_COLUMNS}
+        not_read = [k for k in missing if not (out.hybrid and k in unprinted)]
+        if not_read:
+            findings.add("PARSE-CELL-MISSING", f"{len(not_read)} cells were not found in the document", not_read)
+    out.findings = findings.all()
+    return out
