@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: system packages (LibreOffice for DOC/WPS/PDF conversions,
+# Chromium for browser tests, CJK fonts), then a virtualenv with the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v soffice >/dev/null || need_apt+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: missing system packages (${need_apt[*]}); run as root or install them for DOC/WPS parsing and browser tests" >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite. Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432
+# (trust auth, database `test`); the S3 server (moto) is started by the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check shared services tests bench
+set +e
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ $status -eq 5 ]; then
+  echo "no tests were collected: failing" >&2
+  exit 1
+fi
+exit $status

@@ -1,0 +1,211 @@
+"""``nianbao``: run the services, upload files, follow them, and use the parser and
+validator directly on a file."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="nianbao — read, check, track and publish 政府信息公开工作年度报告.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations (idempotent)."""
+    from shared.db import upgrade_schema
+
+    upgrade_schema()
+    typer.echo("database schema is up to date")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="uploader | reviewer | publisher | ops")],
+    agency: Annotated[list[str] | None, typer.Option(help="Agency an uploader may submit for (repeatable)")] = None,
+    label: Annotated[str | None, typer.Option(help="Who or what the token is for")] = None,
+) -> None:
+    """Create a token and print it (only its hash is stored: keep it now)."""
+    from services.ingest.auth import Role, create_token
+    from shared.db import session_scope, upgrade_schema
+
+    upgrade_schema()
+    try:
+        with session_scope() as session:
+            token = create_token(session, Role(role), agency or [], label)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(token)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the ingest API (and, in the embedded deployment, the portal)."""
+    import uvicorn
+
+    from shared.db import upgrade_schema
+    from shared.settings import get_settings
+    from shared.storage import ensure_buckets
+
+    upgrade_schema()
+    ensure_buckets(get_settings())
+    uvicorn.run("services.ingest.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated stages: parse,validate,publish")] = "parse,validate,publish",
+    concurrency: int = 1,
+    pool: Annotated[str, typer.Option(help="prefork | solo | threads")] = "prefork",
+) -> None:
+    """Run a Celery worker for one or more stage queues."""
+    from shared.celery_app import celery_app
+
+    celery_app.worker_main(
+        ["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-E", "--loglevel=INFO", "-n", f"{queues.replace(',', '+')}@%h"]
+    )
+
+
+@app.command()
+def sweeper(interval: Annotated[float | None, typer.Option(help="Seconds between sweeps")] = None) -> None:
+    """Send outbox messages and re-queue stuck documents, forever."""
+    from shared.settings import get_settings
+    from shared.tracking import sweep_once
+
+    pause = interval or get_settings().sweep_interval
+    while True:
+        try:
+            result = sweep_once()
+            if any(result.values()):
+                typer.echo(json.dumps(result))
+        except Exception as exc:  # database or broker down: try again next round
+            typer.echo(f"sweep failed: {type(exc).__name__}: {exc}", err=True)
+        time.sleep(pause)
+
+
+@app.command()
+def parse(file: Path) -> None:
+    """Parse FILE and print the report as JSON (cells under the spec's keys)."""
+    from services.parser import parse_document
+    from shared.report import UnreadableDocument
+
+    try:
+        report = parse_document(file.read_bytes(), file.name)
+    except UnreadableDocument as exc:
+        typer.echo(json.dumps({"error": exc.code, "message": exc.message}, ensure_ascii=False))
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+
+
+@app.command()
+def check(
+    file: Path,
+    previous: Annotated[Path | None, typer.Option(help="The same agency's report of the year before")] = None,
+    members: Annotated[list[Path] | None, typer.Option(help="Member agency reports (for a summary report)")] = None,
+) -> None:
+    """Parse and validate FILE; print the parse plus `findings` and the `decision` as JSON."""
+    from datetime import date
+
+    from services.parser import parse_document
+    from services.validator import ValidationContext, decide, validate
+    from shared.report import UnreadableDocument
+    from shared.settings import get_settings
+
+    try:
+        report = parse_document(file.read_bytes(), file.name)
+        prev = parse_document(previous.read_bytes(), previous.name) if previous else None
+        member_reports = [parse_document(m.read_bytes(), m.name) for m in members or []]
+    except UnreadableDocument as exc:
+        typer.echo(json.dumps({"error": exc.code, "message": exc.message}, ensure_ascii=False))
+        raise typer.Exit(2) from exc
+    context = ValidationContext(
+        as_of=date.today(),
+        previous=prev,
+        members=member_reports or None,
+        severity_overrides=get_settings().severity_overrides,
+    )
+    findings = validate(report, context)
+    out = report.to_json() | {"findings": [f.to_json() for f in findings], "decision": decide(findings)}
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+@app.command()
+def rules(markdown: Annotated[bool, typer.Option(help="Print the catalogue as Markdown")] = False) -> None:
+    """List every validation rule with its ID, severity and messages."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.validator import catalogue_markdown, rule_catalogue
+
+    if markdown:
+        typer.echo(catalogue_markdown())
+        return
+    table = Table("ID", "severity", "中文", "English")
+    for rule in rule_catalogue():
+        table.add_row(rule.id, rule.severity, rule.message_zh, rule.message_en)
+    Console().print(table)
+
+
+@app.command()
+def upload(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip bundles")],
+    agency: Annotated[str | None, typer.Option(help="Agency the files are for")] = None,
+    year: Annotated[int | None, typer.Option(help="Report year")] = None,
+    api: Annotated[str | None, typer.Option(envvar="NIANBAO_API_URL", help="API address")] = None,
+    token: Annotated[str | None, typer.Option(envvar="NIANBAO_TOKEN", help="Bearer token")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until every file reaches a final status")] = True,
+) -> None:
+    """Upload reports through the API, then print a table of their results."""
+    from services.client import collect_files, print_results, upload_files, wait_for_documents
+    from shared.settings import get_settings
+
+    if not token:
+        raise typer.BadParameter("a token is needed: --token or NIANBAO_TOKEN (see `nianbao token create`)")
+    base = api or get_settings().api_url
+    files = collect_files(paths)
+    if not files:
+        raise typer.BadParameter("no files found")
+    documents = upload_files(base, token, files, agency=agency, year=year)
+    if wait:
+        documents = wait_for_documents(base, token, [d["id"] for d in documents])
+    print_results(documents)
+
+
+@app.command()
+def status(
+    document_id: int,
+    api: Annotated[str | None, typer.Option(envvar="NIANBAO_API_URL")] = None,
+    token: Annotated[str | None, typer.Option(envvar="NIANBAO_TOKEN")] = None,
+) -> None:
+    """Print a document's status, history and findings."""
+    from services.client import ApiClient, print_document
+
+    from shared.settings import get_settings
+
+    if not token:
+        raise typer.BadParameter("a token is needed: --token or NIANBAO_TOKEN")
+    print_document(ApiClient(api or get_settings().api_url, token).document(document_id))
+
+
+@app.command()
+def demo(
+    port: int = 8000,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop once the samples are processed")] = False,
+) -> None:
+    """Embedded demo: SQLite, local storage, a real Celery worker on kombu's filesystem
+    transport. Processes the bundled sample reports and keeps the API and portal up."""
+    from services.demo import run_demo
+
+    sys.exit(run_demo(port=port, keep_running=not exit_after))
+
+
+if __name__ == "__main__":
+    app()

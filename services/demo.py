@@ -1,0 +1,87 @@
+"""The embedded demo: every service of the compose deployment, started as local
+processes over SQLite, a storage directory and kombu's filesystem broker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("wb")
+    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the API did not become healthy at {url}")
+
+
+def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")) -> int:
+    console = Console()
+    shutil.rmtree(data_dir, ignore_errors=True)  # a demo starts from nothing, every time
+    data_dir.mkdir(parents=True)
+    api_url = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "NIANBAO_DATA_DIR": str(data_dir.resolve()),
+        "NIANBAO_API_URL": api_url,
+        "NIANBAO_PORTAL_URL": f"{api_url}/portal/",
+        "NIANBAO_STORAGE_BACKEND": "local",
+        "NIANBAO_BROKER_URL": "filesystem://",
+    }
+    env.pop("NIANBAO_DATABASE_URL", None)
+    os.environ.update(env)
+    from services.client import collect_files, print_results, upload_files, wait_for_documents
+    from services.ingest.auth import Role, create_token
+    from shared.db import session_scope, upgrade_schema
+
+    upgrade_schema()
+    with session_scope() as session:
+        ops_token = create_token(session, Role.ops, label="demo")
+    logs = data_dir / "logs"
+    logs.mkdir()
+    processes = [
+        _start(["serve", "--port", str(port)], env, logs / "api.log"),
+        _start(["worker", "--concurrency", "2"], env, logs / "worker.log"),
+        _start(["sweeper", "--interval", "2"], env, logs / "sweeper.log"),
+    ]
+    try:
+        _wait_healthy(f"{api_url}/healthz")
+        files = collect_files([SAMPLES_DIR])
+        console.print(f"Uploading {len(files)} sample reports from {SAMPLES_DIR} …")
+        documents = upload_files(api_url, ops_token, files, agency=None, year=None)
+        documents = wait_for_documents(api_url, ops_token, [d["id"] for d in documents], timeout=300)
+        print_results(documents)
+        console.print(f"\nPortal:  {api_url}/portal/\nAPI:     {api_url}/docs\nToken (ops): {ops_token}")
+        console.print(f"Logs:    {logs}")
+        if keep_running:
+            console.print("Press Ctrl+C to stop.")
+            while all(p.poll() is None for p in processes):
+                time.sleep(1)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()

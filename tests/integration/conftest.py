@@ -1,0 +1,83 @@
+"""Real servers for the pipeline tests: the machine's PostgreSQL and Redis, and an S3
+server (moto's) started here. Each test module gets a fresh database and Redis DB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.stack import Servers, Stack, create_database, drop_database, flush_redis, start_moto
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+# Short clocks so recovery paths run within a test's patience.
+FAST_RECOVERY = {
+    "NIANBAO_STAGE_TIME_LIMIT": "20",
+    "NIANBAO_REQUEUE_WAITING_AFTER": "8",
+    "NIANBAO_SWEEP_INTERVAL": "1",
+    "NIANBAO_BROKER_VISIBILITY_TIMEOUT": "30",
+    "NIANBAO_RETRY_BACKOFF_MAX": "4",
+}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def servers(s3_endpoint: str) -> Iterator[Servers]:
+    name, url = create_database()
+    flush_redis(REDIS_URL)
+    yield Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=s3_endpoint)
+    drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    running = Stack(env=servers.environment(data_dir, FAST_RECOVERY), log_dir=data_dir)
+    running.cli("db", "upgrade")
+    _create_buckets(running)
+    running.start_all()
+    yield running
+    running.stop_all()
+
+
+def _create_buckets(stack: Stack) -> None:
+    # compose's minio-init does this with `mc mb`; here the S3 API does the same.
+    from minio import Minio
+
+    client = Minio(stack.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+    for bucket in (stack.env["NIANBAO_RAW_BUCKET"], stack.env["NIANBAO_PORTAL_BUCKET"]):
+        if not client.bucket_exists(bucket):
+            client.make_bucket(bucket)
+
+
+@pytest.fixture(scope="module")
+def tokens(stack: Stack) -> dict[str, str]:
+    return {
+        "ops": stack.cli("token", "create", "--role", "ops").strip(),
+        "reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
+        "uploader": stack.cli("token", "create", "--role", "uploader", "--agency", "西工区城市改造办公室").strip(),
+        "other_uploader": stack.cli("token", "create", "--role", "uploader", "--agency", "某县民政局").strip(),
+    }
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        yield client
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+
+
+@pytest.fixture(scope="session")
+def seed_report() -> bytes:
+    return (SHARED / "corpus" / "seed" / "000_73a337edb7ff8878.txt").read_bytes()

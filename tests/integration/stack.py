@@ -1,0 +1,156 @@
+"""Start the compose deployment's services as local processes against real servers.
+
+The commands and environment come from docker-compose.yml itself; only the addresses
+of Redis, PostgreSQL and the S3 server are mapped to the ones this machine runs, so the
+compose file and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import redis
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+APP_SERVICES = ("api", "parser", "validator", "publisher", "sweeper")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception:
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def compose_services() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class Servers:
+    """Addresses of the real servers the stack talks to."""
+
+    database_url: str
+    broker_url: str
+    s3_endpoint: str
+
+    def environment(self, data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The compose environment with the servers' addresses replaced by ours."""
+        env = {k: str(v) for k, v in compose_services()["api"]["environment"].items()}
+        env |= {
+            "NIANBAO_DATABASE_URL": self.database_url,
+            "NIANBAO_BROKER_URL": self.broker_url,
+            "NIANBAO_S3_ENDPOINT": self.s3_endpoint,
+            "NIANBAO_DATA_DIR": str(data_dir),
+        }
+        return env | (extra or {})
+
+
+def start_moto(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    moto = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=(log_dir / "moto.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code < 500, 30, what="moto server")
+    return process, f"127.0.0.1:{port}"
+
+
+def create_database(admin_url: str = "postgresql://postgres@127.0.0.1:5432/test") -> tuple[str, str]:
+    name = f"nianbao_it_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    host_part = admin_url.rsplit("/", 1)[0].removeprefix("postgresql://")
+    return name, f"postgresql+psycopg://{host_part}/{name}"
+
+
+def drop_database(name: str, admin_url: str = "postgresql://postgres@127.0.0.1:5432/test") -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis(url: str) -> None:
+    redis.Redis.from_url(url).flushdb()
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    log_dir: Path
+    api_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def command_of(self, service: str) -> list[str]:
+        words = shlex.split(compose_services()[service]["command"])
+        assert words[0] == "nianbao", f"{service}: expected a nianbao command"
+        if service == "api":  # the host's port 8000 may be taken; listen where the test says
+            words[words.index("--port") + 1] = str(self.api_port)
+            words[words.index("--host") + 1] = "127.0.0.1"
+        return [sys.executable, "-m", "services.cli", *words[1:]]
+
+    def start(self, service: str) -> None:
+        log = (self.log_dir / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(
+            self.command_of(service), env=os.environ | self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            start_new_session=True,
+        )
+
+    def start_all(self) -> None:
+        for service in APP_SERVICES:
+            self.start(service)
+        wait_until(lambda: httpx.get(f"{self.api_url}/healthz", timeout=3).status_code == 200, 60, what="API health")
+
+    def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(service, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        for service in list(self.processes):
+            self.stop(service)
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", *args], env=os.environ | self.env, capture_output=True, text=True,
+            cwd=REPO, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
