@@ -191,11 +191,15 @@ def _blocks(pages_items: list[list[PageItem]]) -> list[Block]:
 
 
 def _text_margins(lines: list[TextLine]) -> tuple[float, float]:
-    """The body text's left and right edges: where most full lines start and end."""
-    if not lines:
+    """The body text's left and right edges: where most full prose lines start and end.
+
+    Rows of unruled tables are left out: they often reach further right than the prose.
+    """
+    prose = [line for line in lines if not line.is_columnar] or lines
+    if not prose:
         return 0.0, 0.0
-    starts = Counter(round(line.x0) for line in lines)
-    ends = Counter(round(line.x1) for line in lines)
+    starts = Counter(round(line.x0) for line in prose)
+    ends = Counter(round(line.x1) for line in prose)
     return float(starts.most_common(1)[0][0]), float(max(ends.most_common(3))[0])
 
 
@@ -205,8 +209,12 @@ def _continues(previous: PageLine, current: PageLine, left_margin: float, right_
     A paragraph wraps when its line runs to the right margin and the next line starts
     at the left margin, in the same font size, just below (or at the top of the next page).
     An indented line starts a new paragraph (Chinese paragraphs indent two characters).
+    Rows of an unruled table are never joined: that would fuse the last number of one
+    row with the label of the next.
     """
     before, after = previous.line, current.line
+    if before.is_columnar or after.is_columnar:
+        return False
     size = max(before.font_size, 1.0)
     if abs(before.font_size - after.font_size) > 1.0:
         return False

@@ -122,7 +122,62 @@ def close_open_ends(edges: list[Edge]) -> list[Edge]:
                 left = min(e["x0"] for e in group)
                 right = max(e["x0"] for e in group)
                 closing.append(_edge(left, y, right, y))
-    return edges + closing
+    return edges + closing + _close_open_sides(edges)
+
+
+def _close_open_sides(edges: list[Edge]) -> list[Edge]:
+    """Add the outer left/right border of tables printed without one.
+
+    Some templates leave the table's sides open: the horizontal rules simply end. Where
+    horizontal rules start (or end) at the same x and every band between two of them is
+    crossed by a drawn vertical ruling (so the band lies inside a ruled table, not in the
+    gap between two tables or between a page header and footer rule), a vertical rule is
+    added there unless one is drawn already.
+    """
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    closing: list[Edge] = []
+    for end in ("x0", "x1"):
+        for group in _cluster(horizontals, key=lambda e, end=end: e[end]):
+            for run in _ruled_runs(group, verticals):
+                x = sum(e[end] for e in run) / len(run)
+                top, bottom = run[0]["top"], run[-1]["top"]
+                if not _has_vertical_at(verticals, x, top, bottom):
+                    closing.append(_edge(x, top, x, bottom))
+    return closing
+
+
+def _ruled_runs(group: list[Edge], verticals: list[Edge]) -> list[list[Edge]]:
+    """Split rules into runs of neighbours whose band some vertical ruling crosses."""
+    runs: list[list[Edge]] = []
+    for edge in sorted(group, key=lambda e: e["top"]):
+        if runs and _band_is_ruled(runs[-1][-1], edge, verticals):
+            runs[-1].append(edge)
+        else:
+            runs.append([edge])
+    return [run for run in runs if len(run) >= 2]
+
+
+def _band_is_ruled(upper: Edge, lower: Edge, verticals: list[Edge]) -> bool:
+    if lower["top"] - upper["top"] <= SNAP_TOLERANCE:
+        return True  # a double rule, or one rule drawn in pieces
+    left = min(upper["x0"], lower["x0"]) - SNAP_TOLERANCE
+    right = max(upper["x1"], lower["x1"]) + SNAP_TOLERANCE
+    return any(
+        v["top"] <= upper["top"] + SNAP_TOLERANCE
+        and v["bottom"] >= lower["top"] - SNAP_TOLERANCE
+        and left < v["x0"] < right
+        for v in verticals
+    )
+
+
+def _has_vertical_at(verticals: list[Edge], x: float, top: float, bottom: float) -> bool:
+    return any(
+        abs(v["x0"] - x) <= SNAP_TOLERANCE
+        and v["top"] <= top + SNAP_TOLERANCE
+        and v["bottom"] >= bottom - SNAP_TOLERANCE
+        for v in verticals
+    )
 
 
 def _cluster(edges: list[Edge], key: Any) -> list[list[Edge]]:

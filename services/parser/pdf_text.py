@@ -74,6 +74,15 @@ class TextLine:
     def text(self) -> str:
         return join_chars(self.chars)
 
+    @property
+    def is_columnar(self) -> bool:
+        """Whether wide gaps split the line into columns (a row of an unruled table)."""
+        visible = [c for c in self.chars if not is_space(c["text"])]
+        return any(
+            b["x0"] - a["x1"] > WIDE_GAP_EMS * max(a["size"], b["size"], 1.0)
+            for a, b in zip(visible, visible[1:], strict=False)
+        )
+
 
 def group_lines(chars: list[Char]) -> list[TextLine]:
     """Group characters into lines by vertical overlap, top to bottom.

@@ -211,3 +211,63 @@ def test_reading_order_puts_each_table_after_its_heading(filled: ExtractedDocume
         elif isinstance(block, Table) and (not order or order[-1] != "T"):
             order.append("T")
     assert order == ["二、", "T", "三、", "T", "四、", "T", "五、"]
+
+
+def remove_borders(document: DocxDocument, sides: tuple[str, ...], outer_only: bool) -> None:
+    """Switch off cell borders: only on the table's outer sides, or everywhere.
+
+    Works on the XML cells (w:tc), because python-docx's row.cells hides the continuation
+    cells of vertical merges, which carry borders of their own.
+    """
+    for table in document.tables:
+        for row in table._tbl.tr_lst:
+            cells = row.findall(qn("w:tc"))
+            for index, cell in enumerate(cells):
+                for side in sides:
+                    outer = (side == "left" and index == 0) or (side == "right" and index == len(cells) - 1)
+                    if outer_only and not outer:
+                        continue
+                    for border in cell.iter(qn(f"w:{side}")):
+                        if border.getparent().tag == qn("w:tcBorders"):
+                            border.set(qn("w:val"), "none")
+
+
+def convert_variant(tmp_path: Path, sides: tuple[str, ...], outer_only: bool) -> ExtractedDocument:
+    docx_path = tmp_path / "variant.docx"
+    fill_template(docx_path, filler_paragraphs=12)
+    document = Document(str(docx_path))
+    remove_borders(document, sides, outer_only)
+    document.save(str(docx_path))
+    return extract_pdf(convert_to_pdf(docx_path))
+
+
+def test_tables_without_outer_side_borders(tmp_path: Path) -> None:
+    """Open left/right sides: the outer columns (labels, 总计) must still be cells."""
+    doc = convert_variant(tmp_path, ("left", "right"), outer_only=True)
+    rows = t3_table_rows(doc)
+    assert_t3_header_order(rows)
+    for row_key, keyword in T3_ROW_KEYWORDS_V2021.items():
+        for column in T3_COLUMNS:
+            assert t3_value(rows, keyword, column) == t3_number(row_key, column), (row_key, column)
+    table_four = stacked_rows(tables_between(doc, "四、政府信息公开行政复议", "五、存在的主要问题"))
+    data = [row for row in table_four if data_columns(row)]
+    assert [int(data[0][c]) for c in data_columns(data[0])] == list(range(1, 16))
+
+
+def test_unruled_tables_come_out_as_rows_of_separate_numbers(tmp_path: Path) -> None:
+    """Without any rulings there is no grid, but each printed row stays one line, numbers apart."""
+    doc = convert_variant(tmp_path, ("top", "left", "bottom", "right"), outer_only=False)
+    assert not [b for b in doc.blocks if isinstance(b, Table)]
+    lines = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    for row_key in (
+        "new_received",
+        "carried_over",
+        "denied_admin_query",
+        "total_processed",
+        "carried_forward",
+    ):
+        expected = " ".join(str(t3_number(row_key, c)) for c in T3_COLUMNS)
+        keyword = T3_ROW_KEYWORDS_V2021[row_key]
+        assert any(keyword in line and line.endswith(" " + expected) for line in lines), row_key
+    assert "行政许可 550" in lines
+    assert " ".join(str(n) for n in range(1, 16)) in lines
