@@ -18,13 +18,32 @@ from services.parser.decoding import declared_html_charset, decode_text
 from services.parser.document import Block, Cell, ExtractedDocument, Paragraph, Table
 from shared.report import UnreadableDocument
 
-_SKIP = {"script", "style", "noscript", "head", "title", "select", "option", "button", "iframe", "svg", "template"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "head",
+    "title",
+    "select",
+    "option",
+    "button",
+    "iframe",
+    "svg",
+    "template",
+}
 _BLOCK = {
     "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "section", "article",
     "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "form", "center", "hr", "caption",
 }  # fmt: skip
 _ESCAPED_TABLE = re.compile(r"<table[^>]*\\[\"']")
-_PUBLISH_META = ("pubdate", "publishdate", "firstpublishedtime", "publishtime", "releasedate", "article:published_time")
+_PUBLISH_META = (
+    "pubdate",
+    "publishdate",
+    "firstpublishedtime",
+    "publishtime",
+    "releasedate",
+    "article:published_time",
+)
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 

@@ -149,12 +149,18 @@ def match_t3_row(text: str) -> list[LabelMatch]:
         return [LabelMatch(_T3_KNOWN_ALTERATIONS[key], "altered")]
     core = strip_item_number(key)
     # The same item text without its number ("属于国家秘密") is an accepted variant.
-    by_core = [LabelMatch(r, "exact") for r, forms in _T3_ROWS.items() if any(core == strip_item_number(f) for f in forms)]
+    by_core = [
+        LabelMatch(r, "exact")
+        for r, forms in _T3_ROWS.items()
+        if any(core == strip_item_number(f) for f in forms)
+    ]
     if by_core and len(core) >= 2:
         return by_core
     matches: list[LabelMatch] = []
     if len(core) >= _MIN_FRAGMENT:
-        matches = [LabelMatch(r, "fragment") for r, forms in _T3_ROWS.items() if any(core in f for f in forms)]
+        matches = [
+            LabelMatch(r, "fragment") for r, forms in _T3_ROWS.items() if any(core in f for f in forms)
+        ]
     if matches:
         return matches
     # Similar but not equal: a typo or a reworded label (the template was altered).
@@ -206,7 +212,7 @@ def match_t2_row(text: str) -> LabelMatch | None:
 
 
 def t2_header_format(text: str) -> str | None:
-    """"v2021"/"v2019" when a header cell is one of that format's distinctive column titles."""
+    """ "v2021"/"v2019" when a header cell is one of that format's distinctive column titles."""
     key = label_key(text)
     if any(key.startswith(label_key(h)) for h in T2_V2021_HEADERS):
         return "v2021"

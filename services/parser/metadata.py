@@ -104,7 +104,11 @@ def report_kind(agency: str | None) -> str:
         return "agency"
     if agency.endswith("人民政府") or agency.endswith("政府"):
         return "summary"
-    if _PLACE_SUFFIX.search(agency) and len(agency) <= 12 and not re.search(r"(局|委|办|院|会|中心|所|队|站|厅)", agency):
+    if (
+        _PLACE_SUFFIX.search(agency)
+        and len(agency) <= 12
+        and not re.search(r"(局|委|办|院|会|中心|所|队|站|厅)", agency)
+    ):
         return "summary"
     return "agency"
 

@@ -22,7 +22,9 @@ _VOCABULARY = (("檔案", "文件"), ("製作", "制作"), ("檔", "档"))
 _WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 # Quotes of every kind are dropped: “三安全一稳定” = "三安全一稳定" = 「三安全一稳定」.
 _QUOTES = re.compile(r"[\"'“”‘’「」『』]")
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")", "﹙": "(", "﹚": ")"})
+_BRACKETS = str.maketrans(
+    {"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")", "﹙": "(", "﹚": ")"}
+)
 # "1、" "1." "1．" "1," after NFKC all become "1." when they number an item.
 _ITEM_NUMBER = re.compile(r"^(\(?[0-9]{1,2}\)?)[、.,:]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -37,6 +39,8 @@ def to_simplified(text: str) -> str:
     """繁→简 plus the Taiwan-vocabulary fixes. Only call it when the text has CJK."""
     if not _CJK.search(text):
         return text
+    for old, new in _VOCABULARY:
+        text = text.replace(old, new)
     converted = _T2S.convert(text)
     for old, new in _VOCABULARY:
         converted = converted.replace(old, new)

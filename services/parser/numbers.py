@@ -28,7 +28,9 @@ _MARKERS: dict[str, str] = {
 }
 _UNITS = "件|个|项|条|次|起|元|万元|份|宗"
 _NUMBER = re.compile(rf"^(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>{_UNITS})?$")
-_WITH_NOTE = re.compile(rf"^(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>{_UNITS})?(?P<note>\(.*\))$")
+_WITH_NOTE = re.compile(
+    rf"^(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>{_UNITS})?(?P<note>\(.*\))$"
+)
 # Digit groups separated by single spaces inside one cell: "1 015", "2 0".
 _SPACED_DIGITS = re.compile(r"^\d+(?: \d+)+$")
 _THOUSANDS_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
@@ -71,12 +73,16 @@ def read_number(raw: str) -> NumberReading:
         value = _to_value(match["num"])
         if inner is not None and not _THOUSANDS_GROUPS.match(inner):
             # "2 0" may be 20 or two cells run together: keep 20 but do not vouch for it.
-            return NumberReading(raw, value, note=match["unit"], confidence=0.6, problem="digits separated by spaces")
+            return NumberReading(
+                raw, value, note=match["unit"], confidence=0.6, problem="digits separated by spaces"
+            )
         return NumberReading(raw, value, note=match["unit"])
     match = _WITH_NOTE.match(compact)
     if match is not None:
         note = match["note"] if not match["unit"] else match["unit"] + match["note"]
-        return NumberReading(raw, _to_value(match["num"]), note=note, confidence=0.9, problem="number with a note")
+        return NumberReading(
+            raw, _to_value(match["num"]), note=note, confidence=0.9, problem="number with a note"
+        )
     return NumberReading(raw, None, confidence=0.0, problem="not a number")
 
 

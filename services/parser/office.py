@@ -110,12 +110,16 @@ def _cell_string(value: Any) -> str:
     return str(value)
 
 
-def _sheet_table(values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str) -> Table:
+def _sheet_table(
+    values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str
+) -> Table:
     """Cells of one sheet (0-based positions) with merged ranges as spans."""
     covered: set[tuple[int, int]] = set()
     cells: list[Cell] = []
     for r0, c0, r1, c1 in merges:
-        cells.append(Cell(values.get((r0, c0), ""), r0, c0, r1 - r0 + 1, c1 - c0 + 1, f"{source}, r{r0}c{c0}"))
+        cells.append(
+            Cell(values.get((r0, c0), ""), r0, c0, r1 - r0 + 1, c1 - c0 + 1, f"{source}, r{r0}c{c0}")
+        )
         covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
     n_cols = max((c for _, c in values), default=-1) + 1
     n_rows = max((r for r, _ in values), default=-1) + 1
@@ -141,7 +145,9 @@ def extract_xlsx(data: bytes) -> ExtractedDocument:
             for cell in row
             if cell.value is not None and str(cell.value).strip()
         }
-        merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in sheet.merged_cells.ranges]
+        merges = [
+            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in sheet.merged_cells.ranges
+        ]
         blocks.extend(_sheet_blocks(values, merges, f"sheet {sheet.title}"))
     return ExtractedDocument(blocks=blocks)
 
@@ -166,7 +172,9 @@ def extract_xls(data: bytes) -> ExtractedDocument:
     return ExtractedDocument(blocks=blocks)
 
 
-def _sheet_blocks(values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str) -> list[Block]:
+def _sheet_blocks(
+    values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str
+) -> list[Block]:
     """A sheet's title rows (one text cell spanning the sheet) become paragraphs."""
     if not values:
         return []
@@ -199,10 +207,14 @@ def convert_with_libreoffice(data: bytes, suffix: str, target: str = "docx") -> 
         try:
             subprocess.run(command, capture_output=True, timeout=_CONVERSION_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise UnreadableDocument("conversion_failed", f"LibreOffice did not finish in {_CONVERSION_TIMEOUT_S} s")
+            raise UnreadableDocument(
+                "conversion_failed", f"LibreOffice did not finish in {_CONVERSION_TIMEOUT_S} s"
+            )
         result = work / "out" / f"input.{target}"
         if not result.exists() or result.stat().st_size == 0:
-            raise UnreadableDocument("conversion_failed", f"LibreOffice could not convert this .{suffix} file")
+            raise UnreadableDocument(
+                "conversion_failed", f"LibreOffice could not convert this .{suffix} file"
+            )
         return result.read_bytes()
 
 

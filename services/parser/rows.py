@@ -36,6 +36,13 @@ class Token:
             self._reading = read_number(self.text)
         return self._reading
 
+    def covers(self, col: int) -> bool:
+        return (
+            self.first_col is not None
+            and self.last_col is not None
+            and self.first_col <= col <= self.last_col
+        )
+
     @property
     def is_value(self) -> bool:
         return self.reading.readable
@@ -82,8 +89,10 @@ def split_line(line: str) -> list[str]:
     stripped = line.strip()
     if "\t" in line:
         return [f.strip() for f in line.rstrip("\n").split("\t")]
-    if stripped.startswith("|") and stripped.count("|") >= 2:
-        return [f.strip() for f in stripped.strip("|").split("|")]
+    if stripped.count("|") >= 2 and not stripped.startswith("||") or stripped.startswith("|"):
+        inner = stripped[1:] if stripped.startswith("|") else stripped
+        inner = inner[:-1] if inner.endswith("|") else inner
+        return [f.strip() for f in inner.split("|")]
     if _WIDE_GAP.search(stripped):
         fields = [f for f in _WIDE_GAP.split(stripped) if f]
         return [piece for f in fields for piece in _split_label_numbers(f)]

@@ -25,7 +25,7 @@ _MAX_HEADING_CHARS = 34
 
 
 def section_of_heading(line: str) -> str | None:
-    """"1".."6" when the line is a section heading, else None. Merged 四/五 count as 四."""
+    """ "1".."6" when the line is a section heading, else None. Merged 四/五 count as 四."""
     key = label_key(line)
     if not key or len(key) > _MAX_HEADING_CHARS + 6 or "。" in key or ";" in key:
         return None

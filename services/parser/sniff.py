@@ -12,7 +12,9 @@ from shared.report import UnreadableDocument
 FileKind = Literal["pdf", "docx", "xlsx", "doc", "xls", "wps", "rtf", "odt", "html", "text"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<meta|<body|<div|<table|<p[\s>]|<\?xml[^>]*>\s*<html)", re.I)
+_HTML_START = re.compile(
+    rb"^\s*(<!doctype\s+html|<html|<head|<meta|<body|<div|<table|<p[\s>]|<\?xml[^>]*>\s*<html)", re.I
+)
 _HTML_ANYWHERE = re.compile(rb"<(html|body|table|div|p)[\s>]", re.I)
 
 
@@ -56,6 +58,8 @@ def sniff(data: bytes, filename: str = "") -> FileKind:
     body = head.lstrip(b"\xef\xbb\xbf")
     if _HTML_START.match(body):
         return "html"
-    if filename.lower().endswith((".html", ".htm", ".shtml", ".jsp", ".asp", ".aspx", ".php")) and _HTML_ANYWHERE.search(data[:65536]):
+    if filename.lower().endswith(
+        (".html", ".htm", ".shtml", ".jsp", ".asp", ".aspx", ".php")
+    ) and _HTML_ANYWHERE.search(data[:65536]):
         return "html"
     return "text"

@@ -262,7 +262,9 @@ def _map_t2(
             if placement is not None:
                 values, placed = placement
         if values is None:
-            findings.add("PARSE-ROW-UNALIGNED", f"table 二 row {entry.row}: cells could not be aligned", list(keys))
+            findings.add(
+                "PARSE-ROW-UNALIGNED", f"table 二 row {entry.row}: cells could not be aligned", list(keys)
+            )
             continue
         base = _QUALITY_CONFIDENCE[quality] * (1.0 if entry.is_grid else _TEXT_CONFIDENCE)
         for i, (key, token) in enumerate(zip(keys, values, strict=True)):
@@ -320,27 +322,42 @@ def _pick(matches: list[LabelMatch], state: _T3State, group: str | None) -> Labe
     return chosen[0] if chosen else None
 
 
-def _t3_values(row: Row, state: _T3State, cells: list[str], findings: _Findings) -> tuple[list[Token], float] | None:
+def _t3_values(
+    row: Row, state: _T3State, cells: list[str], findings: _Findings
+) -> tuple[list[Token], float] | None:
     if row.is_grid and len(state.columns) == 7:
         by_col = []
         for column in T3_COLUMNS:
             col = state.columns[column]
-            token = next((t for t in row.tokens if t.first_col is not None and t.first_col <= col <= (t.last_col or col)), None)
+            token = next((t for t in row.tokens if t.covers(col)), None)
             if token is None:
                 return None
             by_col.append(token)
         return by_col, 1.0
     values = row.values_after_labels()
-    taken = _take(values, 7, row.is_grid)
-    if taken is not None:
-        return taken, 1.0 if row.is_grid else _TEXT_CONFIDENCE
-    filled = [t for t in values if not t.is_blank] if not row.is_grid else values
-    if len(filled) == 8:
+    if row.is_grid:
+        taken = _take(values, 7, True)
+        if taken is not None:
+            return taken, 1.0
+    else:
+        # Empty fields at either end are layout debris (label columns, trailing tabs).
+        while len(values) > 8 and values[0].is_blank:
+            values = values[1:]
+        while len(values) > 8 and values[-1].is_blank:
+            values = values[:-1]
+        if len(values) == 7:
+            return values, _TEXT_CONFIDENCE
+        filled = [t for t in values if not t.is_blank]
+        if len(values) != 8 and len(filled) == 7:
+            return filled, _TEXT_CONFIDENCE * 0.95
+    if len(values) == 8:
         if state.header_has_subtotal:
-            return [filled[0], *filled[2:]], 0.9
-        chosen, doubt = _choose_eight(filled)
+            return [values[0], *values[2:]], 0.95
+        chosen, doubt = _choose_eight(values)
         if doubt is None:
-            findings.add("PARSE-EXTRA-CELL", "row with 8 numbers for 7 columns; arithmetic decided the reading", cells)
+            findings.add(
+                "PARSE-EXTRA-CELL", "row with 8 numbers for 7 columns; arithmetic decided the reading", cells
+            )
             return chosen, 0.85
         findings.add("PARSE-COLUMNS-AMBIGUOUS", f"row with 8 numbers for 7 columns, {doubt}", cells)
         return chosen, 0.6
@@ -351,6 +368,8 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
     state = _T3State()
     for row in rows:
         if not state.assigned and _is_header_row(row):
+            if any(label_key(t.text) in ("小计", "法人或其他组织小计") for t in row.labels):
+                state.header_has_subtotal = True
             for token in row.labels:
                 column = match_t3_column(token.text)
                 if column and token.first_col is not None and column not in state.columns:
@@ -364,11 +383,19 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
                 state.pending = chosen.key
             continue
         if chosen is None and group is not None:
-            state.group_values[group] = (row.values_after_labels(), row)
+            # Kept aligned: （六）其他处理 may be the single v2019/hybrid data row.
+            group_cells = [t3_key("other_all", c) for c in T3_COLUMNS]
+            aligned_group = _t3_values(row, state, group_cells, findings) if group == "other" else None
+            state.group_values[group] = (
+                aligned_group[0] if aligned_group else row.values_after_labels(),
+                row,
+            )
             continue
         if chosen is None and row.labels and all(len(label_key(t.text)) >= 6 for t in row.labels):
             # A labelled row we cannot name: do not guess which row it is.
-            findings.add("PARSE-ROW-UNKNOWN", f"table 三 row not recognised: {row.labels[-1].text!r} ({row.source})")
+            findings.add(
+                "PARSE-ROW-UNKNOWN", f"table 三 row not recognised: {row.labels[-1].text!r} ({row.source})"
+            )
             continue
         row_key = chosen.key if chosen else state.pending or _next_open(state)
         if row_key is None:
@@ -377,7 +404,11 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
         aligned = _t3_values(row, state, cells, findings)
         if aligned is None:
             if len(filled) >= 3:
-                findings.add("PARSE-ROW-UNALIGNED", f"table 三 row {row_key}: {len(filled)} numbers for 7 columns", cells)
+                findings.add(
+                    "PARSE-ROW-UNALIGNED",
+                    f"table 三 row {row_key}: {len(filled)} numbers for 7 columns",
+                    cells,
+                )
             continue
         values, confidence = aligned
         quality = chosen.quality if chosen else "fragment"
@@ -402,11 +433,17 @@ def _map_t3(state: _T3State, fmt: ReportFormat, out: TableReading, findings: _Fi
     other_group = state.group_values.pop("other", None)
     if fmt == "pre2019" and state.assigned:
         fmt = "v2021" if has_sub_rows or other_group is None else "v2019"
-        findings.add("PARSE-FORMAT-INFERRED", f"no table 二 header found; format {fmt} inferred from table 三")
+        findings.add(
+            "PARSE-FORMAT-INFERRED", f"no table 二 header found; format {fmt} inferred from table 三"
+        )
     if other_group is not None and not has_sub_rows:
-        values = _take(other_group[0], 7, other_group[1].is_grid)
-        if values is not None:
-            state.assigned["other_all"] = (values, 1.0 if other_group[1].is_grid else _TEXT_CONFIDENCE, other_group[1])
+        values = other_group[0]
+        if len(values) == 7:
+            state.assigned["other_all"] = (
+                values,
+                1.0 if other_group[1].is_grid else _TEXT_CONFIDENCE,
+                other_group[1],
+            )
             if fmt == "v2021":
                 out.hybrid = True
                 findings.add(
@@ -446,7 +483,9 @@ def _map_t4(rows: list[Row], out: TableReading, findings: _Findings) -> None:
     if not collected:
         return
     if len(collected) != 15:
-        findings.add("PARSE-ROW-UNALIGNED", f"table 四: {len(collected)} cells found, 15 expected", list(T4_KEYS))
+        findings.add(
+            "PARSE-ROW-UNALIGNED", f"table 四: {len(collected)} cells found, 15 expected", list(T4_KEYS)
+        )
         return
     for key, (token, is_grid) in zip(T4_KEYS, collected, strict=True):
         _store(out, findings, key, token, 1.0 if is_grid else _TEXT_CONFIDENCE)
@@ -456,7 +495,13 @@ def _map_t4(rows: list[Row], out: TableReading, findings: _Findings) -> None:
 
 
 def _store(
-    out: TableReading, findings: _Findings, key: str, token: Token, confidence: float, *, allow_negative: bool = False
+    out: TableReading,
+    findings: _Findings,
+    key: str,
+    token: Token,
+    confidence: float,
+    *,
+    allow_negative: bool = False,
 ) -> None:
     reading = token.reading
     value = reading.value
@@ -501,9 +546,13 @@ def read_tables(rows: list[Row]) -> TableReading:
     out.cells = {k: out.cells.get(k) for k in all_keys}
     out.details = {k: v for k, v in out.details.items() if k in out.cells}
     if missing and out.tables_found:
-        unprinted = {t3_key(r, c) for r in ("other_no_correction", "other_no_fee", "other_other") for c in T3_COLUMNS}
+        unprinted = {
+            t3_key(r, c) for r in ("other_no_correction", "other_no_fee", "other_other") for c in T3_COLUMNS
+        }
         not_read = [k for k in missing if not (out.hybrid and k in unprinted)]
         if not_read:
-            findings.add("PARSE-CELL-MISSING", f"{len(not_read)} cells were not found in the document", not_read)
+            findings.add(
+                "PARSE-CELL-MISSING", f"{len(not_read)} cells were not found in the document", not_read
+            )
     out.findings = findings.all()
     return out
