@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="nianbao — read, check, track and publish 政府信息公开工作年度报告.", no_args_is_help=True)
+app = typer.Typer(
+    help="nianbao — read, check, track and publish 政府信息公开工作年度报告.", no_args_is_help=True
+)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -30,7 +32,9 @@ def db_upgrade() -> None:
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="uploader | reviewer | publisher | ops")],
-    agency: Annotated[list[str] | None, typer.Option(help="Agency an uploader may submit for (repeatable)")] = None,
+    agency: Annotated[
+        list[str] | None, typer.Option(help="Agency an uploader may submit for (repeatable)")
+    ] = None,
     label: Annotated[str | None, typer.Option(help="Who or what the token is for")] = None,
 ) -> None:
     """Create a token and print it (only its hash is stored: keep it now)."""
@@ -62,7 +66,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated stages: parse,validate,publish")] = "parse,validate,publish",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated stages: parse,validate,publish")
+    ] = "parse,validate,publish",
     concurrency: int = 1,
     pool: Annotated[str, typer.Option(help="prefork | solo | threads")] = "prefork",
 ) -> None:
@@ -70,7 +76,19 @@ def worker(
     from shared.celery_app import celery_app
 
     celery_app.worker_main(
-        ["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-E", "--loglevel=INFO", "-n", f"{queues.replace(',', '+')}@%h"]
+        [
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "-E",
+            "--loglevel=INFO",
+            "-n",
+            f"{queues.replace(',', '+')}@%h",
+        ]
     )
 
 
@@ -109,7 +127,9 @@ def parse(file: Path) -> None:
 def check(
     file: Path,
     previous: Annotated[Path | None, typer.Option(help="The same agency's report of the year before")] = None,
-    members: Annotated[list[Path] | None, typer.Option(help="Member agency reports (for a summary report)")] = None,
+    members: Annotated[
+        list[Path] | None, typer.Option(help="Member agency reports (for a summary report)")
+    ] = None,
 ) -> None:
     """Parse and validate FILE; print the parse plus `findings` and the `decision` as JSON."""
     from datetime import date
@@ -187,7 +207,6 @@ def status(
 ) -> None:
     """Print a document's status, history and findings."""
     from services.client import ApiClient, print_document
-
     from shared.settings import get_settings
 
     if not token:

@@ -17,7 +17,9 @@ BATCH_FILES = 20
 
 class ApiClient:
     def __init__(self, base_url: str, token: str, timeout: float = 60.0) -> None:
-        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+        )
 
     def upload(self, files: list[Path], *, agency: str | None, year: int | None) -> dict[str, Any]:
         form = {k: str(v) for k, v in (("agency", agency), ("year", year)) if v is not None}
@@ -42,7 +44,9 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def upload_files(base_url: str, token: str, files: list[Path], *, agency: str | None, year: int | None) -> list[dict[str, Any]]:
+def upload_files(
+    base_url: str, token: str, files: list[Path], *, agency: str | None, year: int | None
+) -> list[dict[str, Any]]:
     client = ApiClient(base_url, token)
     documents: list[dict[str, Any]] = []
     with Progress(transient=True) as progress:
@@ -54,7 +58,9 @@ def upload_files(base_url: str, token: str, files: list[Path], *, agency: str | 
     return documents
 
 
-def wait_for_documents(base_url: str, token: str, ids: list[int], timeout: float = 600.0) -> list[dict[str, Any]]:
+def wait_for_documents(
+    base_url: str, token: str, ids: list[int], timeout: float = 600.0
+) -> list[dict[str, Any]]:
     client = ApiClient(base_url, token)
     latest: dict[int, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
@@ -84,7 +90,9 @@ def _verdict(doc: dict[str, Any]) -> str:
     if errors:
         parts.append(f"{len(errors)} errors: " + ", ".join(errors[:3]) + (" …" if len(errors) > 3 else ""))
     if warnings:
-        parts.append(f"{len(warnings)} warnings: " + ", ".join(warnings[:3]) + (" …" if len(warnings) > 3 else ""))
+        parts.append(
+            f"{len(warnings)} warnings: " + ", ".join(warnings[:3]) + (" …" if len(warnings) > 3 else "")
+        )
     return "; ".join(parts) or "no findings"
 
 
@@ -92,7 +100,12 @@ def print_results(documents: list[dict[str, Any]]) -> None:
     table = Table("id", "file", "agency", "year", "status", "why")
     for doc in documents:
         table.add_row(
-            str(doc["id"]), doc["filename"], doc.get("agency") or "", str(doc.get("year") or ""), doc["status"], _verdict(doc)
+            str(doc["id"]),
+            doc["filename"],
+            doc.get("agency") or "",
+            str(doc.get("year") or ""),
+            doc["status"],
+            _verdict(doc),
         )
     Console().print(table)
 
@@ -100,12 +113,18 @@ def print_results(documents: list[dict[str, Any]]) -> None:
 def print_document(doc: dict[str, Any]) -> None:
     console = Console()
     console.print(f"[bold]#{doc['id']}[/] {doc['filename']} — {doc['status']}  ({doc.get('submission_no')})")
-    console.print(f"agency {doc.get('agency')}, year {doc.get('year')}, format {doc.get('report_format')}, version {doc.get('version')}")
+    console.print(
+        f"agency {doc.get('agency')}, year {doc.get('year')}, format {doc.get('report_format')}, version {doc.get('version')}"
+    )
     history = Table("at", "status", "stage", "attempt", "detail")
     for event in doc.get("history", []):
-        history.add_row(event["at"], event["status"], event["stage"] or "", str(event["attempt"]), event["detail"])
+        history.add_row(
+            event["at"], event["status"], event["stage"] or "", str(event["attempt"]), event["detail"]
+        )
     console.print(history)
     findings = Table("rule", "severity", "message", "cells")
     for finding in doc.get("findings") or []:
-        findings.add_row(finding["rule"], finding["severity"], finding["message_zh"], ", ".join(finding["cells"][:4]))
+        findings.add_row(
+            finding["rule"], finding["severity"], finding["message_zh"], ", ".join(finding["cells"][:4])
+        )
     console.print(findings)

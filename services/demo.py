@@ -18,7 +18,9 @@ SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
 
 
 def _wait_healthy(url: str, timeout: float = 60) -> None:

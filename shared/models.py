@@ -42,7 +42,11 @@ class Stage(StrEnum):
 # The status a stage starts from, the one it holds while running, and which statuses
 # mean a stage's work is already done (so a repeated message does nothing).
 STAGE_WAITING = {Stage.parse: Status.received, Stage.validate: Status.parsed, Stage.publish: Status.approved}
-STAGE_RUNNING = {Stage.parse: Status.parsing, Stage.validate: Status.validating, Stage.publish: Status.publishing}
+STAGE_RUNNING = {
+    Stage.parse: Status.parsing,
+    Stage.validate: Status.validating,
+    Stage.publish: Status.publishing,
+}
 TERMINAL = {Status.rejected, Status.published, Status.failed, Status.superseded}
 WAITING_FOR_HUMAN = {Status.needs_review}
 

@@ -30,7 +30,11 @@ T2_KEYS_V2021: tuple[str, ...] = (
 )
 
 T2_KEYS_V2019: tuple[str, ...] = (
-    *(f"t2v19_{x}_{c}" for x in ("rules", "normative") for c in ("new_made", "new_published", "total_published")),
+    *(
+        f"t2v19_{x}_{c}"
+        for x in ("rules", "normative")
+        for c in ("new_made", "new_published", "total_published")
+    ),
     *(
         f"t2v19_{x}_{c}"
         for x in ("license", "other_service", "penalty", "coercion")

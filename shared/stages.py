@@ -77,7 +77,10 @@ def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> No
         log.info("document %s: %s already done or held elsewhere", document_id, stage)
         return
     if claim.attempt > get_settings().max_stage_attempts:
-        fail_stage(claim, f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)")
+        fail_stage(
+            claim,
+            f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)",
+        )
         return
     _run_claimed(task, claim, work)
     try:
@@ -94,7 +97,9 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
                 raise PermanentStageError("document row vanished")
             outcome = work(session, doc)
             session.add(doc)
-            if not finish_stage(session, claim, outcome.status, detail=outcome.detail, next_stage=outcome.next_stage):
+            if not finish_stage(
+                session, claim, outcome.status, detail=outcome.detail, next_stage=outcome.next_stage
+            ):
                 raise _ClaimLost
     except _ClaimLost:
         log.warning("document %s: claim on %s lost to another delivery", claim.document_id, claim.stage)

@@ -57,7 +57,13 @@ def record_event(
 
 
 def set_status(
-    session: Session, doc: Document, status: Status, *, detail: str = "", actor: str | None = None, stage: Stage | None = None
+    session: Session,
+    doc: Document,
+    status: Status,
+    *,
+    detail: str = "",
+    actor: str | None = None,
+    stage: Stage | None = None,
 ) -> None:
     """Change status outside a stage claim (API decisions, retries, supersession)."""
     doc.status = status
@@ -93,7 +99,9 @@ def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
                 or_(
                     col(Document.status) == waiting,
                     (col(Document.status) == running)
-                    & or_(col(Document.claim_task_id) == task_id, col(Document.stage_started_at) < lease_expired),
+                    & or_(
+                        col(Document.claim_task_id) == task_id, col(Document.stage_started_at) < lease_expired
+                    ),
                 )
             )
             .values(
@@ -213,7 +221,9 @@ def requeue_stuck(now: datetime | None = None) -> list[int]:
             stuck_waiting = select(Document).where(
                 Document.status == STAGE_WAITING[stage],
                 col(Document.status_changed_at) < waiting_cutoff,
-                or_(col(Document.last_enqueued_at).is_(None), col(Document.last_enqueued_at) < waiting_cutoff),
+                or_(
+                    col(Document.last_enqueued_at).is_(None), col(Document.last_enqueued_at) < waiting_cutoff
+                ),
             )
             for query in (stuck_running, stuck_waiting):
                 for doc in session.exec(query.limit(1000)):
@@ -227,7 +237,9 @@ def requeue_stuck(now: datetime | None = None) -> list[int]:
                         enqueue(session, doc.id, stage)
                         doc.last_enqueued_at = now  # not again before the next cutoff
                         session.add(doc)
-                        record_event(session, doc.id, doc.status, stage=stage, detail="re-queued by the sweeper")
+                        record_event(
+                            session, doc.id, doc.status, stage=stage, detail="re-queued by the sweeper"
+                        )
                         requeued.append(doc.id)
     return requeued
 

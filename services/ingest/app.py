@@ -52,7 +52,11 @@ def create_app() -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
-        checks = {"database": _check(_probe_database), "broker": _check(_probe_broker), "storage": _check(_probe_storage)}
+        checks = {
+            "database": _check(_probe_database),
+            "broker": _check(_probe_broker),
+            "storage": _check(_probe_storage),
+        }
         healthy = all(c["ok"] for c in checks.values())
         return JSONResponse({"ok": healthy, **checks}, status_code=200 if healthy else 503)
 

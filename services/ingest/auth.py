@@ -28,7 +28,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, role: Role, agencies: list[str] | None = None, label: str | None = None) -> str:
+def create_token(
+    session: Session, role: Role, agencies: list[str] | None = None, label: str | None = None
+) -> str:
     if role == Role.uploader and not agencies:
         raise ValueError("an uploader token needs at least one agency")
     token = "nb_" + secrets.token_urlsafe(32)
@@ -57,7 +59,9 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
+        )
     with session_scope() as session:
         row = session.exec(
             select(ApiToken).where(
@@ -65,7 +69,9 @@ def current_principal(
             )
         ).first()
     if row is None or row.id is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "unknown or revoked token", {"WWW-Authenticate": "Bearer"}
+        )
     return Principal(row.id, Role(row.role), tuple(row.agencies))
 
 

@@ -89,7 +89,9 @@ def unpack_bundle(data: bytes, limits: BundleLimits) -> list[BundleMember]:
     for index, info in enumerate(infos):
         name = decode_member_name(info)
         if index >= limits.max_members:
-            members.append(BundleMember(name, None, f"refused: more than {limits.max_members} members", info.file_size))
+            members.append(
+                BundleMember(name, None, f"refused: more than {limits.max_members} members", info.file_size)
+            )
             continue
         refusal = _refusal(name, info, limits, total)
         if refusal is None:
@@ -103,7 +105,9 @@ def unpack_bundle(data: bytes, limits: BundleLimits) -> list[BundleMember]:
         if refusal is None:
             assert content is not None
             total += len(content)
-            members.append(BundleMember(posixpath.basename(name.replace("\\", "/")), content, None, info.file_size))
+            members.append(
+                BundleMember(posixpath.basename(name.replace("\\", "/")), content, None, info.file_size)
+            )
         else:
             members.append(BundleMember(name, None, refusal, info.file_size))
     return members

@@ -6,6 +6,7 @@ Receipt time and submission number are fixed here, before any processing: for th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -32,7 +33,10 @@ class IncomingFile:
 
 def expand_bundles(files: list[IncomingFile], settings: Settings) -> list[IncomingFile]:
     limits = BundleLimits(
-        settings.max_zip_members, settings.max_member_bytes, settings.max_zip_total_bytes, settings.max_zip_ratio
+        settings.max_zip_members,
+        settings.max_member_bytes,
+        settings.max_zip_total_bytes,
+        settings.max_zip_ratio,
     )
     expanded: list[IncomingFile] = []
     for item in files:
@@ -53,13 +57,17 @@ def _agency_key(principal: Principal, agency_hint: str | None) -> str:
 def _find_duplicate(session: Session, sha256: str, agency_key: str) -> Document | None:
     return session.exec(
         select(Document)
-        .where(Document.sha256 == sha256, Document.agency_key == agency_key, col(Document.duplicate_of).is_(None))
+        .where(
+            Document.sha256 == sha256, Document.agency_key == agency_key, col(Document.duplicate_of).is_(None)
+        )
         .where(col(Document.status) != Status.failed)
         .order_by(col(Document.id))
     ).first()
 
 
-def _record_document(session: Session, upload: Upload, item: IncomingFile, agency_key: str, store: ObjectStore) -> Document:
+def _record_document(
+    session: Session, upload: Upload, item: IncomingFile, agency_key: str, store: ObjectStore
+) -> Document:
     data = item.data or b""
     sha256 = hashlib.sha256(data).hexdigest()
     doc = Document(
@@ -75,7 +83,9 @@ def _record_document(session: Session, upload: Upload, item: IncomingFile, agenc
     refusal = item.refusal or (None if data else "refused: empty file")
     duplicate = None if refusal else _find_duplicate(session, sha256, agency_key)
     if refusal is None:
-        store.put(raw_key(sha256), data)  # stored before the row is committed, so a row never points at nothing
+        store.put(
+            raw_key(sha256), data
+        )  # stored before the row is committed, so a row never points at nothing
         doc.storage_key = raw_key(sha256)
     if refusal:
         doc.status, doc.error = Status.failed, refusal
@@ -87,7 +97,9 @@ def _record_document(session: Session, upload: Upload, item: IncomingFile, agenc
     session.flush()
     assert doc.id is not None
     doc.submission_no = f"NB{doc.received_at:%Y}-{doc.id:07d}"
-    detail = refusal or (f"duplicate of document {duplicate.id}; not processed again" if duplicate else "stored")
+    detail = refusal or (
+        f"duplicate of document {duplicate.id}; not processed again" if duplicate else "stored"
+    )
     record_event(session, doc.id, doc.status, detail=detail)
     if doc.status == Status.received:
         enqueue(session, doc.id, Stage.parse)
@@ -137,7 +149,10 @@ def receive(
                 idempotency_key=idempotency_key,
             )
             session.add(upload)
-            docs = [_record_document(session, upload, item, agency_key, store) for item in expand_bundles(files, settings)]
+            docs = [
+                _record_document(session, upload, item, agency_key, store)
+                for item in expand_bundles(files, settings)
+            ]
             receipt = {
                 "upload_id": upload.id,
                 "received_at": utcnow().isoformat() + "Z",
@@ -149,18 +164,20 @@ def receive(
         if idempotency_key and (previous := replay(principal, idempotency_key)) is not None:
             return previous
         raise
-    for doc in docs:
-        if doc.status == Status.received:
-            try:
+    # Broker or database trouble now costs only latency: the rows are committed and the
+    # sweeper sends whatever is still in the outbox.
+    with contextlib.suppress(Exception):
+        for doc in docs:
+            if doc.status == Status.received:
                 dispatch_pending(doc.id)
-            except Exception:  # broker down: the rows are committed, the sweeper sends later
-                pass
     return receipt
 
 
 def replay(principal: Principal, idempotency_key: str) -> dict[str, Any] | None:
     with session_scope() as session:
         upload = session.exec(
-            select(Upload).where(Upload.token_id == principal.token_id, Upload.idempotency_key == idempotency_key)
+            select(Upload).where(
+                Upload.token_id == principal.token_id, Upload.idempotency_key == idempotency_key
+            )
         ).first()
         return upload.response if upload is not None else None

@@ -84,12 +84,21 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
         )
     for older in earlier_docs:
         if older.status == Status.published:
-            set_status(session, older, Status.superseded, detail=f"superseded by document {doc.id} (version {report.version})")
+            set_status(
+                session,
+                older,
+                Status.superseded,
+                detail=f"superseded by document {doc.id} (version {report.version})",
+            )
     return StageOutcome(Status.published, detail=f"portal: {location}")
 
 
 def _content_type(key: str) -> str:
-    for suffix, kind in ((".html", "text/html; charset=utf-8"), (".json", "application/json"), (".csv", "text/csv; charset=utf-8")):
+    for suffix, kind in (
+        (".html", "text/html; charset=utf-8"),
+        (".json", "application/json"),
+        (".csv", "text/csv; charset=utf-8"),
+    ):
         if key.endswith(suffix):
             return kind
     return "application/octet-stream"

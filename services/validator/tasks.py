@@ -12,16 +12,34 @@ from datetime import date
 from celery import Task
 from sqlmodel import Session, col, select
 
-from services.validator import PeerTextIndex, ValidationContext, decide, normalise_agency_name, text_signature, validate
+from services.validator import (
+    PeerTextIndex,
+    ValidationContext,
+    decide,
+    normalise_agency_name,
+    text_signature,
+    validate,
+)
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.models import Document, Stage, Status
 from shared.report import ParsedReport
 from shared.settings import get_settings
 from shared.stages import PermanentStageError, StageOutcome, run_stage
 
-VERDICT_STATUS = {"approved": Status.approved, "needs_review": Status.needs_review, "rejected": Status.rejected}
+VERDICT_STATUS = {
+    "approved": Status.approved,
+    "needs_review": Status.needs_review,
+    "rejected": Status.rejected,
+}
 # Reports that count as an agency's word for a year (a failed or duplicate upload does not).
-STANDING = (Status.parsed, Status.validating, Status.needs_review, Status.approved, Status.publishing, Status.published)
+STANDING = (
+    Status.parsed,
+    Status.validating,
+    Status.needs_review,
+    Status.approved,
+    Status.publishing,
+    Status.published,
+)
 
 
 @celery_app.task(name=TASK_NAMES[Stage.validate], bind=True, max_retries=5)
@@ -83,7 +101,7 @@ def _previous_year(session: Session, doc: Document) -> ParsedReport | None:
 
 
 def government_place(name: str) -> str | None:
-    """"淮安市洪泽区人民政府" → "淮安市洪泽区": the prefix its member agencies share."""
+    """ "淮安市洪泽区人民政府" → "淮安市洪泽区": the prefix its member agencies share."""
     for suffix in ("人民政府", "政府"):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]

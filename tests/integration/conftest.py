@@ -64,8 +64,12 @@ def tokens(stack: Stack) -> dict[str, str]:
     return {
         "ops": stack.cli("token", "create", "--role", "ops").strip(),
         "reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
-        "uploader": stack.cli("token", "create", "--role", "uploader", "--agency", "西工区城市改造办公室").strip(),
-        "other_uploader": stack.cli("token", "create", "--role", "uploader", "--agency", "某县民政局").strip(),
+        "uploader": stack.cli(
+            "token", "create", "--role", "uploader", "--agency", "西工区城市改造办公室"
+        ).strip(),
+        "other_uploader": stack.cli(
+            "token", "create", "--role", "uploader", "--agency", "某县民政局"
+        ).strip(),
     }
 
 

@@ -80,7 +80,9 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         stdout=(log_dir / "moto.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code < 500, 30, what="moto server")
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code < 500, 30, what="moto server"
+    )
     return process, f"127.0.0.1:{port}"
 
 
@@ -123,14 +125,20 @@ class Stack:
     def start(self, service: str) -> None:
         log = (self.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
-            self.command_of(service), env=os.environ | self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            self.command_of(service),
+            env=os.environ | self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
             start_new_session=True,
         )
 
     def start_all(self) -> None:
         for service in APP_SERVICES:
             self.start(service)
-        wait_until(lambda: httpx.get(f"{self.api_url}/healthz", timeout=3).status_code == 200, 60, what="API health")
+        wait_until(
+            lambda: httpx.get(f"{self.api_url}/healthz", timeout=3).status_code == 200, 60, what="API health"
+        )
 
     def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(service, None)
@@ -149,8 +157,12 @@ class Stack:
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "services.cli", *args], env=os.environ | self.env, capture_output=True, text=True,
-            cwd=REPO, timeout=120,
+            [sys.executable, "-m", "services.cli", *args],
+            env=os.environ | self.env,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr
         return result.stdout

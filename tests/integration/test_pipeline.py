@@ -20,12 +20,16 @@ def auth(token: str) -> dict[str, str]:
 
 
 def upload(api: httpx.Client, token: str, files: list[tuple[str, bytes]], **form: str) -> dict:
-    response = api.post("/api/v1/uploads", headers=auth(token), files=[("files", f) for f in files], data=form)
+    response = api.post(
+        "/api/v1/uploads", headers=auth(token), files=[("files", f) for f in files], data=form
+    )
     assert response.status_code == 202, response.text
     return response.json()
 
 
-def wait_for_status(api: httpx.Client, token: str, doc_id: int, statuses: set[str], timeout: float = 90) -> dict:
+def wait_for_status(
+    api: httpx.Client, token: str, doc_id: int, statuses: set[str], timeout: float = 90
+) -> dict:
     def current() -> dict | None:
         doc = api.get(f"/api/v1/documents/{doc_id}", headers=auth(token)).json()
         return doc if doc["status"] in statuses else None
@@ -39,7 +43,9 @@ def db_rows(stack: Stack, sql: str, *params: object) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def test_seed_goes_from_upload_to_published(api: httpx.Client, tokens: dict[str, str], seed_report: bytes, stack: Stack) -> None:
+def test_seed_goes_from_upload_to_published(
+    api: httpx.Client, tokens: dict[str, str], seed_report: bytes, stack: Stack
+) -> None:
     receipt = upload(api, tokens["uploader"], [("西工区城改办2022年报.txt", seed_report)], year="2022")
     [item] = receipt["documents"]
     assert item["status"] == "received" and item["submission_no"].startswith("NB")
@@ -50,13 +56,24 @@ def test_seed_goes_from_upload_to_published(api: httpx.Client, tokens: dict[str,
     assert doc["report"]["cells"]["t3_total_processed__total"] == 0
     assert not [f for f in doc["findings"] if f["severity"] == "error"]
 
-    approved = api.post(f"/api/v1/documents/{item['id']}/approve", headers=auth(tokens["reviewer"]), json={"reason": "checked"})
+    approved = api.post(
+        f"/api/v1/documents/{item['id']}/approve",
+        headers=auth(tokens["reviewer"]),
+        json={"reason": "checked"},
+    )
     assert approved.status_code == 200, approved.text
     doc = wait_for_status(api, tokens["uploader"], item["id"], {"published", "failed"})
     assert doc["status"] == "published", doc["history"]
     statuses = [e["status"] for e in doc["history"]]
     assert statuses == [
-        "received", "parsing", "parsed", "validating", "needs_review", "approved", "publishing", "published"
+        "received",
+        "parsing",
+        "parsed",
+        "validating",
+        "needs_review",
+        "approved",
+        "publishing",
+        "published",
     ]
     assert doc["decision"]["by"].startswith("reviewer#")
     assert db_rows(stack, "SELECT count(*) FROM publication WHERE document_id = %s", item["id"]) == [(1,)]
@@ -72,7 +89,9 @@ def test_duplicate_upload_points_at_the_original(api: httpx.Client, tokens: dict
     assert "duplicate_of" not in other_agency
 
 
-def test_zip_bundle_becomes_one_document_per_member(api: httpx.Client, tokens: dict[str, str], seed_report: bytes) -> None:
+def test_zip_bundle_becomes_one_document_per_member(
+    api: httpx.Client, tokens: dict[str, str], seed_report: bytes
+) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         bundle.writestr(GbkNamedInfo("年报/甲.txt"), seed_report + b"\n")
@@ -91,8 +110,12 @@ def test_zip_bundle_becomes_one_document_per_member(api: httpx.Client, tokens: d
     assert len(listed["documents"]) == 4
 
 
-def test_unreadable_file_fails_with_reason_and_can_be_retried(api: httpx.Client, tokens: dict[str, str]) -> None:
-    item = upload(api, tokens["ops"], [("empty-report.pdf", b"%PDF-1.4\n%%EOF\n")], agency="测试局")["documents"][0]
+def test_unreadable_file_fails_with_reason_and_can_be_retried(
+    api: httpx.Client, tokens: dict[str, str]
+) -> None:
+    item = upload(api, tokens["ops"], [("empty-report.pdf", b"%PDF-1.4\n%%EOF\n")], agency="测试局")[
+        "documents"
+    ][0]
     doc = wait_for_status(api, tokens["ops"], item["id"], SETTLED)
     assert doc["status"] == "failed" and doc["failed_stage"] == "parse" and doc["error"]
     retried = api.post(f"/api/v1/documents/{item['id']}/retry", headers=auth(tokens["ops"]))
@@ -104,11 +127,16 @@ def test_unreadable_file_fails_with_reason_and_can_be_retried(api: httpx.Client,
 
 def test_uploader_sees_only_its_agency(api: httpx.Client, tokens: dict[str, str], seed_report: bytes) -> None:
     mine = upload(api, tokens["uploader"], [("x.txt", seed_report + b" ")])["documents"][0]
-    assert api.get(f"/api/v1/documents/{mine['id']}", headers=auth(tokens["other_uploader"])).status_code == 404
+    assert (
+        api.get(f"/api/v1/documents/{mine['id']}", headers=auth(tokens["other_uploader"])).status_code == 404
+    )
     listing = api.get("/api/v1/documents", headers=auth(tokens["other_uploader"])).json()
     assert all(item["id"] != mine["id"] for item in listing["items"])
     forbidden = api.post(
-        "/api/v1/uploads", headers=auth(tokens["other_uploader"]), files=[("files", ("y.txt", b"y"))], data={"agency": "西工区城市改造办公室"}
+        "/api/v1/uploads",
+        headers=auth(tokens["other_uploader"]),
+        files=[("files", ("y.txt", b"y"))],
+        data={"agency": "西工区城市改造办公室"},
     )
     assert forbidden.status_code == 403
 

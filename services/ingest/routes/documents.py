@@ -42,7 +42,9 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
         version=doc.version,
         parser_version=doc.parser_version,
         failed_stage=doc.failed_stage,
-        decision={"by": doc.decided_by, "at": doc.decided_at, "reason": doc.decision_reason} if doc.decided_by else None,
+        decision={"by": doc.decided_by, "at": doc.decided_at, "reason": doc.decision_reason}
+        if doc.decided_by
+        else None,
         published_at=doc.published_at,
         history=[
             {
@@ -74,16 +76,27 @@ def list_documents(
     if status_filter is not None:
         query = query.where(Document.status == status_filter)
     if agency:
-        query = query.where((Document.agency == agency) | (Document.agency_key == agency) | (Document.agency_norm == agency))
+        query = query.where(
+            (Document.agency == agency) | (Document.agency_key == agency) | (Document.agency_norm == agency)
+        )
     if year is not None:
-        query = query.where((Document.year == year) | (col(Document.year).is_(None) & (Document.year_hint == year)))
+        query = query.where(
+            (Document.year == year) | (col(Document.year).is_(None) & (Document.year_hint == year))
+        )
     if principal.role == Role.uploader:
         query = query.where(col(Document.agency_key).in_(principal.agencies))
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(col(Document.id).desc()).offset((page - 1) * per_page).limit(per_page)).all()
+        rows = session.exec(
+            query.order_by(col(Document.id).desc()).offset((page - 1) * per_page).limit(per_page)
+        ).all()
         items = [
-            {**document_summary(d), "agency": d.agency or d.agency_key or None, "year": d.year or d.year_hint, "version": d.version}
+            {
+                **document_summary(d),
+                "agency": d.agency or d.agency_key or None,
+                "year": d.year or d.year_hint,
+                "version": d.version,
+            }
             for d in rows
         ]
     return {"total": total, "page": page, "per_page": per_page, "items": items}
@@ -101,13 +114,24 @@ def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
     with session_scope() as session:
         doc = _load_visible(session, document_id, principal)
         if doc.status != Status.failed:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"only failed documents can be retried (this one is {doc.status})")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"only failed documents can be retried (this one is {doc.status})"
+            )
         if not doc.storage_key:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"nothing to retry: the file was refused at upload ({doc.error})")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"nothing to retry: the file was refused at upload ({doc.error})"
+            )
         stage = doc.failed_stage or Stage.parse
         doc.error, doc.failed_stage = None, None
         doc.stage_attempts = 0
-        set_status(session, doc, STAGE_WAITING[stage], detail=f"retry from {stage} requested", actor=principal.actor, stage=stage)
+        set_status(
+            session,
+            doc,
+            STAGE_WAITING[stage],
+            detail=f"retry from {stage} requested",
+            actor=principal.actor,
+            stage=stage,
+        )
         enqueue(session, document_id, stage)
     dispatch_pending(document_id)
     with session_scope() as session:
@@ -122,17 +146,30 @@ class ApproveRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def _decide(session: Session, doc: Document, principal: Principal, status_to: Status, reason: str | None) -> None:
+def _decide(
+    session: Session, doc: Document, principal: Principal, status_to: Status, reason: str | None
+) -> None:
     doc.decided_by, doc.decided_at, doc.decision_reason = principal.actor, utcnow(), reason
-    set_status(session, doc, status_to, detail=f"decision: {status_to}" + (f" — {reason}" if reason else ""), actor=principal.actor)
+    set_status(
+        session,
+        doc,
+        status_to,
+        detail=f"decision: {status_to}" + (f" — {reason}" if reason else ""),
+        actor=principal.actor,
+    )
 
 
 @router.post("/{document_id}/approve")
-def approve_document(document_id: int, principal: Reviewer, body: ApproveRequest | None = None) -> dict[str, Any]:
+def approve_document(
+    document_id: int, principal: Reviewer, body: ApproveRequest | None = None
+) -> dict[str, Any]:
     with session_scope() as session:
         doc = _load_visible(session, document_id, principal)
         if doc.status != Status.needs_review:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"only documents needing review can be approved (this one is {doc.status})")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"only documents needing review can be approved (this one is {doc.status})",
+            )
         _decide(session, doc, principal, Status.approved, body.reason if body else None)
         enqueue(session, document_id, Stage.publish)
     dispatch_pending(document_id)
@@ -140,7 +177,10 @@ def approve_document(document_id: int, principal: Reviewer, body: ApproveRequest
         return document_detail(session, _load_visible(session, document_id, principal))
 
 
-UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUNNING.values()} - {Status.parsing, Status.validating}
+UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUNNING.values()} - {
+    Status.parsing,
+    Status.validating,
+}
 
 
 @router.post("/{document_id}/reject")

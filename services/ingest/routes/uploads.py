@@ -3,16 +3,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile, status
+from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
-from services.ingest.receiving import IncomingFile, receive
+from services.ingest.receiving import IncomingFile, document_summary, receive
 from shared.db import session_scope
 from shared.models import Document, Upload
 from shared.settings import get_settings
 from shared.storage import open_store
-from sqlmodel import col, select
-
-from services.ingest.receiving import document_summary
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 Uploader = Annotated[Principal, Depends(require(Role.uploader, Role.ops))]
@@ -37,7 +35,9 @@ async def create_upload(
     if principal.role == Role.uploader and agency and agency.strip() not in principal.agencies:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not upload for {agency!r}")
     if principal.role == Role.uploader and not agency and len(principal.agencies) > 1:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "say which agency: the token covers several")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "say which agency: the token covers several"
+        )
     settings = get_settings()
     incoming = [await _read_capped(f, settings.max_upload_bytes) for f in files]
     return receive(
@@ -57,7 +57,9 @@ def get_upload(upload_id: str, principal: Annotated[Principal, Depends(require(*
         upload = session.get(Upload, upload_id)
         if upload is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")
-        docs = session.exec(select(Document).where(Document.upload_id == upload_id).order_by(col(Document.id))).all()
+        docs = session.exec(
+            select(Document).where(Document.upload_id == upload_id).order_by(col(Document.id))
+        ).all()
         visible = [d for d in docs if principal.can_see(d)]
         if principal.role == Role.uploader and upload.token_id != principal.token_id and not visible:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")

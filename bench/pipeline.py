@@ -1,0 +1,172 @@
+"""End-to-end throughput of the running system (a benchmark, not a test).
+
+Starts the compose services as local processes against the machine's Redis and
+PostgreSQL and a moto S3 server (as tests/integration does), uploads N generated reports
+through the API, waits until every one reaches a terminal status, and prints:
+reports/second end to end, p50/p99 upload → terminal, upload p50/p99, and the throughput
+of no-op tasks on the same Celery/Redis setup, as a ratio.
+
+    python bench/pipeline.py --reports 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
+from tests.corpus.truth import random_truth  # noqa: E402
+from tests.integration.conftest import _create_buckets  # noqa: E402
+from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto, wait_until  # noqa: E402
+
+TERMINAL = ("needs_review", "rejected", "published", "failed", "superseded")
+REDIS_URL = "redis://127.0.0.1:6379/8"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def generate(n: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(2026)
+    return [render_fast(random_truth(rng), FAST_STYLES[i % len(FAST_STYLES)]) for i in range(n)]
+
+
+def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str) -> dict[str, float]:
+    upload_times: list[float] = []
+
+    def send(item: tuple[str, bytes]) -> None:
+        started = time.perf_counter()
+        response = httpx.post(
+            f"{stack.api_url}/api/v1/uploads",
+            headers={"Authorization": f"Bearer {token}"},
+            files=[("files", item)],
+            data={"agency": "基准测试"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        upload_times.append(time.perf_counter() - started)
+
+    db_url = stack.env["NIANBAO_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(send, reports))
+
+    def all_terminal() -> bool:
+        with psycopg.connect(db_url) as conn:
+            (pending,) = conn.execute(
+                "SELECT count(*) FROM document WHERE status::text <> ALL(%s)", (list(TERMINAL),)
+            ).fetchone()  # type: ignore[misc]
+        return pending == 0
+
+    wait_until(all_terminal, 3600, 0.5, what="all reports to finish")
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(db_url) as conn:
+        latencies = [
+            row[0]
+            for row in conn.execute(
+                "SELECT extract(epoch FROM status_changed_at - received_at) FROM document"
+            ).fetchall()
+        ]
+        by_status = dict(conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall())
+    print("final statuses:", by_status)
+    return {
+        "throughput": len(reports) / elapsed,
+        "e2e_p50": percentile(latencies, 0.5),
+        "e2e_p99": percentile(latencies, 0.99),
+        "upload_p50": percentile(upload_times, 0.5) * 1000,
+        "upload_p99": percentile(upload_times, 0.99) * 1000,
+    }
+
+
+def run_noop(env: dict[str, str], n: int, log_dir: Path) -> float:
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "bench.noop_tasks:app",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "1",
+                "--loglevel=WARNING",
+            ],
+            env=os.environ | env,
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=(log_dir / f"noop-{queue}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for queue in ("parse", "validate", "publish")
+    ]
+    try:
+        os.environ.update(env)
+        from bench.noop_tasks import app
+
+        counter = redis.Redis.from_url(env["NIANBAO_BROKER_URL"])
+        counter.delete("bench:noop:done")
+        time.sleep(3)  # let the workers connect
+        started = time.perf_counter()
+        for i in range(n):
+            app.send_task("bench.noop.parse", args=[i], queue="parse")
+        wait_until(lambda: int(counter.get("bench:noop:done") or 0) >= n, 600, 0.05, what="no-op chains")
+        return n / (time.perf_counter() - started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reports", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_dir = Path(tmp)
+        moto, endpoint = start_moto(log_dir)
+        name, url = create_database()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        servers = Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=endpoint)
+        stack = Stack(env=servers.environment(log_dir), log_dir=log_dir)
+        try:
+            stack.cli("db", "upgrade")
+            _create_buckets(stack)
+            token = stack.cli("token", "create", "--role", "ops").strip()
+            reports = generate(args.reports)
+            stack.start_all()
+            result = run_pipeline(stack, reports, token)
+            stack.stop_all()
+            noop = run_noop(stack.env, max(args.reports, 500), log_dir)
+        finally:
+            stack.stop_all()
+            drop_database(name)
+            moto.terminate()
+    print(f"reports:                 {args.reports}")
+    print(f"end-to-end throughput:   {result['throughput']:.2f} reports/s")
+    print(f"upload → terminal:       p50 {result['e2e_p50']:.2f} s, p99 {result['e2e_p99']:.2f} s")
+    print(f"upload request:          p50 {result['upload_p50']:.0f} ms, p99 {result['upload_p99']:.0f} ms")
+    print(f"no-op 3-stage chains:    {noop:.1f} chains/s on the same Celery/Redis setup")
+    print(f"pipeline / no-op ratio:  {result['throughput'] / noop:.3f}")
+
+
+if __name__ == "__main__":
+    main()
