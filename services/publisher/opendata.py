@@ -1,0 +1,109 @@
+"""Bulk open data: every published report's cells of one year, as CSV and XLSX.
+
+One row per report, one column per cell key (catalogue order), so analysts can load a
+whole year at once. Files are byte-for-byte reproducible — the XLSX carries no save
+time — so an unchanged year is never rewritten by `write_site`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+
+from services.publisher.model import PortalReport
+from services.publisher.render import format_number
+from shared.report import keys_for_format
+
+META_COLUMNS = (
+    "document_id",
+    "version",
+    "slug",
+    "agency",
+    "government",
+    "year",
+    "report_kind",
+    "report_format",
+    "hybrid",
+    "published_on",
+    "deadline_status",
+)
+# Catalogue order across formats: v2021 (with the hybrid other_all row), then v2019-only keys.
+_CATALOGUE: tuple[str, ...] = tuple(
+    dict.fromkeys((*keys_for_format("v2021", hybrid=True), *keys_for_format("v2019")))
+)
+_CATALOGUE_POSITION = {key: position for position, key in enumerate(_CATALOGUE)}
+# A fixed timestamp for the XLSX package, so equal data gives equal bytes.
+_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def cell_columns(reports: Sequence[PortalReport]) -> list[str]:
+    """The cell keys any of these reports holds, in catalogue order (unknown keys last)."""
+    present = {key for report in reports for key in report.parsed.cells}
+    return sorted(present, key=lambda key: (_CATALOGUE_POSITION.get(key, len(_CATALOGUE)), key))
+
+
+def _meta_values(report: PortalReport) -> list[Any]:
+    return [
+        report.document_id,
+        report.version,
+        report.slug,
+        report.agency,
+        report.government or "",
+        report.year,
+        report.report_kind,
+        report.report_format,
+        report.is_hybrid,
+        report.parsed.published_on or "",
+        report.deadline_status,
+    ]
+
+
+def year_csv(reports: Sequence[PortalReport]) -> bytes:
+    columns = cell_columns(reports)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*META_COLUMNS, *columns))
+    for report in reports:
+        cells = report.parsed.cells
+        writer.writerow((*_meta_values(report), *(format_number(cells.get(key)) for key in columns)))
+    return out.getvalue().encode("utf-8-sig")  # BOM: Excel then reads the Chinese names
+
+
+class _ReproducibleZip(zipfile.ZipFile):
+    """A ZipFile that stamps every entry with the same fixed time."""
+
+    def writestr(
+        self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None
+    ) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=_FIXED_ZIP_TIME)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+
+def year_xlsx(reports: Sequence[PortalReport], year: int) -> bytes:
+    columns = cell_columns(reports)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new Workbook always has one sheet
+    sheet.title = str(year)
+    sheet.append([*META_COLUMNS, *columns])
+    for report in reports:
+        cells = report.parsed.cells
+        sheet.append([*_meta_values(report), *(cells.get(key) for key in columns)])
+    sheet.freeze_panes = "E2"
+    # openpyxl's save_workbook stamps the current time; write through ExcelWriter instead.
+    fixed = datetime(2000, 1, 1)
+    workbook.properties.created = fixed
+    workbook.properties.modified = fixed
+    buffer = io.BytesIO()
+    archive = _ReproducibleZip(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    ExcelWriter(workbook, archive).save()
+    return buffer.getvalue()

@@ -1,0 +1,72 @@
+"""Mirror a set of portal files into an object store, touching only what changed.
+
+The store keeps a manifest (path → SHA-256 of the content) written after every run, so
+a run with the same files writes nothing, and a file that is no longer produced (a
+report removed from the index, a year without reports) is deleted. Pages deeper in the
+tree are written before the top-level pages that link to them, and deletions come last,
+so a visitor never follows a fresh link to a missing page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.storage import ObjectNotFound, ObjectStore
+
+MANIFEST_KEY = "manifest.json"
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: int
+    unchanged: int
+    deleted: int
+
+
+def content_type_for(path: str) -> str:
+    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(store: ObjectStore) -> dict[str, str]:
+    try:
+        manifest = json.loads(store.get(MANIFEST_KEY))
+    except ObjectNotFound:
+        return {}
+    return {str(path): str(digest) for path, digest in manifest.get("files", {}).items()}
+
+
+def _write_order(path: str) -> tuple[int, str]:
+    return (-path.count("/"), path)  # deepest first: targets before the pages linking to them
+
+
+def write_site(store: ObjectStore, files: Mapping[str, bytes]) -> WriteResult:
+    """Make the store hold exactly `files` (plus the manifest); idempotent."""
+    if MANIFEST_KEY in files:
+        raise ValueError(f"{MANIFEST_KEY} is reserved for the publisher's manifest")
+    previous = read_manifest(store)
+    current = {path: _digest(data) for path, data in files.items()}
+    changed = [path for path in current if previous.get(path) != current[path]]
+    for path in sorted(changed, key=_write_order):
+        store.put(path, files[path], content_type_for(path))
+    removed = sorted(set(previous) - set(current))
+    for path in removed:
+        store.delete(path)
+    if changed or removed:
+        manifest = {"files": dict(sorted(current.items()))}
+        store.put(MANIFEST_KEY, json.dumps(manifest, indent=0).encode("utf-8"), "application/json")
+    return WriteResult(written=len(changed), unchanged=len(current) - len(changed), deleted=len(removed))
