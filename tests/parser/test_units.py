@@ -1,0 +1,137 @@
+"""Small pieces: normalisation, numbers, labels, headings, sniffing, metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.parser.labels import match_t2_row, match_t3_group, match_t3_row
+from services.parser.metadata import agency_from_title, find_title, report_kind, statistics_period
+from services.parser.normalize import label_key
+from services.parser.numbers import read_number
+from services.parser.sections import section_of_heading
+from services.parser.sniff import sniff
+from shared.report import UnreadableDocument
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "marker"),
+    [
+        ("0", 0, None),
+        ("１，０１５", 1015, None),
+        ("1 015", 1015, None),
+        ("\u3000", 0, "blank"),
+        ("&nbsp;".replace("&nbsp;", "\u00a0"), 0, "blank"),
+        ("/", 0, "/"),
+        ("—", 0, "—"),
+        ("－", 0, "-"),
+        ("无", 0, "无"),
+        ("零", 0, "零"),
+        ("3件", 3, None),
+        ("251000元", 251000, None),
+        ("7730.2800", 7730.28, None),
+        ("-8", -8, None),
+    ],
+)
+def test_read_number(raw: str, value: float, marker: str | None) -> None:
+    reading = read_number(raw)
+    assert reading.value == value
+    assert reading.marker == marker
+
+
+def test_number_with_note_keeps_note_and_is_not_fully_trusted() -> None:
+    reading = read_number("22（其中修订16件）")
+    assert reading.value == 22 and reading.note == "(其中修订16件)" and reading.confidence < 1
+
+
+def test_unreadable_cell_is_null_not_zero() -> None:
+    assert read_number("见附件").value is None
+    assert read_number("2 0").confidence < 1  # split digits are flagged
+
+
+def test_label_key_unifies_width_brackets_numbers_script() -> None:
+    assert label_key("（二）部分公开 (区分处理的, 只计这一情形, 不计其他情形)") == label_key(
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+    )
+    assert label_key("1、申请人无正当理由逾期不补正, 行政机关不再处理其政府信息公开申请") == label_key(
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+    )
+    assert label_key("現行有效件數") == "现行有效件数"
+    assert label_key("規範性檔案") == "规范性文件"
+
+
+@pytest.mark.parametrize(
+    ("label", "row", "quality"),
+    [
+        ("2.其他法律法规禁止公开", "denied_law_forbidden", "exact"),
+        ("2.其他法律行政止公开", "denied_law_forbidden", "altered"),
+        ("3.危及「三安全一稳定」", "denied_three_security", "exact"),
+        ("4.无正当理由大量反复 申请", "ignored_mass_repeat", "exact"),
+        ("行政机关不再处理其政府信息公", "other_no_correction", "fragment"),
+        ("（七）总计", "total_processed", "exact"),
+    ],
+)
+def test_match_t3_row(label: str, row: str, quality: str) -> None:
+    match = match_t3_row(label)[0]
+    assert (match.key, match.quality) == (row, quality)
+
+
+def test_group_labels_and_t2_rows() -> None:
+    assert match_t3_group("(六) 其他处理") == "other"
+    assert match_t3_group("（六）其他") == "other"
+    assert match_t3_row("（三）不予公开") == []
+    assert match_t2_row("行政規範性檔案").key == "normative"  # type: ignore[union-attr]
+    altered = match_t2_row("规章(设区的市、自治州人民政府应提供相关数据)")
+    assert altered is not None and altered.quality == "altered"
+
+
+@pytest.mark.parametrize(
+    ("line", "section"),
+    [
+        ("一、总体情况", "1"),
+        ("## 二、主动公开政府信息情况", "2"),
+        ("（三）收到和处理政府信息公开申请情况", "3"),
+        ("四、因政府信息公开工作被申请行政复议、提起行政诉讼情况", "4"),
+        ("五、存在的主要问题及整改措施", "5"),
+        ("（一）2024 年工作中存在问题的改进情况", "5"),
+        ("六、其他需要报告的事项", "6"),
+        ("文包括总体情况、主动公开政府信息情况、收到和处理政府信息", None),
+        ("其他需要报告的事项。本年度报告中所列数据统计期限为 2025", None),
+    ],
+)
+def test_section_headings(line: str, section: str | None) -> None:
+    assert section_of_heading(line) == section
+
+
+def test_titles_agency_kind() -> None:
+    assert (
+        find_title(["洪泽区人民政府", "2023 年政府信息公开工作年度报告"])
+        == "洪泽区人民政府2023年政府信息公开工作年度报告"
+    )
+    title = "洪泽区人民政府2023年政府信息公开工作年度报告"
+    assert agency_from_title(title, "本报告由淮安市洪泽区人民政府办公室根据") == "淮安市洪泽区人民政府"
+    assert agency_from_title("2022年上海市政府信息公开工作年度报告", "") == "上海市"
+    assert report_kind("上海市") == "summary"
+    assert report_kind("淮安市洪泽区人民政府") == "summary"
+    assert report_kind("上海市人民政府办公厅") == "agency"
+    assert report_kind("嘉善县大云镇人民政府") == "agency"
+    assert find_title(["某县民政局2023年政府信息公开年度报告"]) == "某县民政局2023年政府信息公开年度报告"
+
+
+def test_statistics_period_wordings() -> None:
+    assert (
+        statistics_period("统计期限自 2023 年 1 月 1 日起至 2023 年 12 月 31 日止")
+        == "2023-01-01..2023-12-31"
+    )
+    assert statistics_period("统计周期为 2024 年 1 月 1 日至 12 月 31 日") == "2024-01-01..2024-12-31"
+    assert statistics_period("统计期限为 2025\n年 1 月 1 日至 12 月 31 日") == "2025-01-01..2025-12-31"
+
+
+def test_sniff() -> None:
+    assert sniff(b"%PDF-1.7 ...") == "pdf"
+    assert sniff(b"<!DOCTYPE html><html>") == "html"
+    assert sniff("一、总体情况".encode()) == "text"
+    with pytest.raises(UnreadableDocument) as error:
+        sniff(b"PK\x03\x04garbage")
+    assert error.value.code == "corrupt_file"
+    with pytest.raises(UnreadableDocument):
+        sniff(b"")
