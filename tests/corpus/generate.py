@@ -43,6 +43,7 @@ class Style:
     extension: str
     renderer: Renderer | None  # None: converted from the DOCX rendering by LibreOffice
     variants: tuple[Variant, ...] = VARIANT_CYCLE
+    docx_source: str = "docx_template"  # the DOCX style LibreOffice converts (renderer None)
 
     @property
     def needs_soffice(self) -> bool:
@@ -58,6 +59,7 @@ STYLES: tuple[Style, ...] = (
     Style("docx_v2019", "docx", "docx", _docx, (VARIANT_CYCLE[1],)),
     Style("docx_hybrid", "docx", "docx", _docx, (VARIANT_CYCLE[2],)),
     Style("pdf_word_export", "pdf", "pdf", None),
+    Style("pdf_repeat_header", "pdf", "pdf", None, docx_source="docx_repeat_header"),
     Style("doc_word97", "doc", "doc", None),
     Style("xlsx_openpyxl", "xlsx", "xlsx", render_xlsx.render),
     *(Style(name, "html", "html", render_html.render) for name in render_html.HTML_STYLES),
@@ -139,7 +141,9 @@ def build_corpus(
                 json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
             )
             if style.renderer is None:
-                pending_conversions.setdefault(style.extension, {})[stem] = render_docx.render(truth)[1]
+                pending_conversions.setdefault(style.extension, {})[stem] = render_docx.render(
+                    truth, style.docx_source
+                )[1]
                 pending_items.append((item, stem))
             else:
                 item.path.write_bytes(style.renderer(truth, style.name)[1])

@@ -184,7 +184,7 @@ def table2_grid(truth: dict[str, Any]) -> TableGrid:
         grid,
         0,
         "第二十条第（一）项",
-        ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
+        ("本年新\n制作数量", "本年新\n公开数量", "对外公开\n总数量"),
         [
             (label, [f"t2v19_{doc}_{c}" for c in ("new_made", "new_published", "total_published")])
             for label, doc in (("规章", "rules"), ("规范性文件", "normative"))
@@ -194,7 +194,7 @@ def table2_grid(truth: dict[str, Any]) -> TableGrid:
         grid,
         row,
         "第二十条第（五）项",
-        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        ("上一年\n项目数量", "本年增/减", "处理决定\n数量"),
         [
             ("行政许可", [f"t2v19_license_{c}" for c in counts]),
             ("其他对外管理服务事项", [f"t2v19_other_service_{c}" for c in counts]),
@@ -204,7 +204,7 @@ def table2_grid(truth: dict[str, Any]) -> TableGrid:
         grid,
         row,
         "第二十条第（六）项",
-        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        ("上一年\n项目数量", "本年增/减", "处理决定\n数量"),
         [
             ("行政处罚", [f"t2v19_penalty_{c}" for c in counts]),
             ("行政强制", [f"t2v19_coercion_{c}" for c in counts]),
@@ -214,7 +214,7 @@ def table2_grid(truth: dict[str, Any]) -> TableGrid:
         grid,
         row,
         "第二十条第（八）项",
-        ("上一年项目数量", "本年增/减"),
+        ("上一年\n项目数量", "本年增/减"),
         [
             ("行政事业性收费", ["t2v19_fee_prev_items", "t2v19_fee_delta"]),
         ],

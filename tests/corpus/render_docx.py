@@ -24,7 +24,9 @@ from shared.report import T3_COLUMNS, T4_KEYS, t3_key
 from tests.corpus.layout import NumberStyle, TableGrid, section_titles, t3_row_labels, table2_grid
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "shared/corpus/templates/official-blank-template-2021.docx"
-DOCX_STYLES = ("docx_template",)
+# docx_repeat_header: the header rows of tables 三 and 四 repeat after a page break, as in
+# many Word-exported PDFs (spec §8).
+DOCX_STYLES = ("docx_template", "docx_repeat_header")
 
 # Template paragraphs that the report's text replaces (indices into document.paragraphs).
 P_TITLE, P_PREAMBLE, P_SECTION1, P_HEADING4, P_HEADING5, P_SECTION5, P_SECTION6 = 1, 2, 4, 23, 28, 29, 31
@@ -62,6 +64,10 @@ def render(truth: dict[str, Any], style: str = "docx_template") -> tuple[str, by
         _collapse_other_rows(table3)
     _fill_table3(table3, truth, number)
     _fill_table4(table4, truth, number)
+    if style == "docx_repeat_header":
+        for table in (table3, table4):
+            _repeat_header_rows(table, 3)
+        _stretch_rows(table3, first=3)
     buffer = io.BytesIO()
     document.save(buffer)
     return f"{truth['title']}.docx", buffer.getvalue()
@@ -185,6 +191,21 @@ def _set_borders(table: Table) -> None:
         element.set(qn("w:sz"), "6")
         borders.append(element)
     table._tbl.tblPr.append(borders)
+
+
+def _repeat_header_rows(table: Table, count: int) -> None:
+    for row in table.rows[:count]:
+        marker = OxmlElement("w:tblHeader")
+        row._tr.get_or_add_trPr().append(marker)
+
+
+def _stretch_rows(table: Table, *, first: int) -> None:
+    """Taller data rows make table 三 longer than a page, so LibreOffice must split it."""
+    for row in table.rows[first:]:
+        height = OxmlElement("w:trHeight")
+        height.set(qn("w:val"), "620")
+        height.set(qn("w:hRule"), "atLeast")
+        row._tr.get_or_add_trPr().append(height)
 
 
 def _replace_table(old: Table, new: Table) -> None:

@@ -75,7 +75,7 @@ def _t2_rows(truth: dict[str, Any], grid: TableGrid, number: Callable[[str], str
     for row in grid.rows():
         tokens: list[str] = []
         for cell in row:
-            tokens.append(number(cell.key) if cell.key else cell.text)
+            tokens.append(number(cell.key) if cell.key else cell.text.replace("\n", ""))
             tokens += [""] * (cell.colspan - 1)
         rows.append(tokens)
     return rows

@@ -362,6 +362,26 @@ def _preamble(rng: random.Random, truth: dict[str, Any]) -> str:
     )
 
 
+# Sentences with figures that are not table cells: a parser must not take them for cells, and
+# their varying length moves the page breaks of the PDF renderings.
+FILLER_SENTENCES = (
+    "全年通过政府网站发布政务信息{n}条，其中政策文件{m}件。",
+    "召开新闻发布会{m}场，发布政策解读材料{m}篇。",
+    "政务新媒体累计发布信息{n}条，粉丝数量稳步增长。",
+    "组织政务公开业务培训{m}次，参训人员{n}人次。",
+    "办理人大代表建议和政协提案{m}件，办结率100%。",
+    "12345热线转办事项{n}件，均已按时办结。",
+)
+
+
+def _filler(rng: random.Random) -> str:
+    chosen = rng.sample(FILLER_SENTENCES, rng.randint(0, 3))
+    return "".join(
+        s.format(n=rng.choice((rng.randint(10, 999), rng.randint(1000, 20000))), m=rng.randint(1, 60))
+        for s in chosen
+    )
+
+
 def _narrative(rng: random.Random, truth: dict[str, Any]) -> tuple[dict[str, str], dict[str, int]]:
     """Section texts whose stated figures agree with the tables (spec §6.6 sentence shapes)."""
     cells = truth["cells"]
@@ -396,9 +416,9 @@ def _narrative(rng: random.Random, truth: dict[str, Any]) -> tuple[dict[str, str
         f"（一）主动公开。{subject}坚持以公开为常态、不公开为例外，全年制发行政规范性文件{numbers['normative_issued']}件，"
         "及时公开政策文件及解读材料。\n"
         f"（二）依申请公开。{apps}{appeals}\n"
-        "（三）政府信息管理。严格落实公开属性源头认定和保密审查机制。\n"
-        "（四）平台建设。持续优化政府网站信息公开专栏，提升检索和办事服务功能。\n"
-        "（五）监督保障。将政务公开纳入年度绩效考核，组织业务培训。"
+        f"（三）政府信息管理。严格落实公开属性源头认定和保密审查机制。{_filler(rng)}\n"
+        f"（四）平台建设。持续优化政府网站信息公开专栏，提升检索和办事服务功能。{_filler(rng)}\n"
+        f"（五）监督保障。将政务公开纳入年度绩效考核，组织业务培训。{_filler(rng)}"
     )
     five = "一是主动公开的深度和广度有待加强；二是政策解读形式较为单一。下一步将加强业务培训，丰富解读形式。"
     fee_text = (
