@@ -87,6 +87,13 @@ class _ReproducibleZip(zipfile.ZipFile):
             zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
+    def write(
+        self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None
+    ) -> None:
+        # openpyxl streams worksheets through a temporary file; stamp those alike.
+        with open(filename, "rb") as source:
+            self.writestr(arcname or filename, source.read(), compress_type, compresslevel)
+
 
 def year_xlsx(reports: Sequence[PortalReport], year: int) -> bytes:
     columns = cell_columns(reports)

@@ -1,0 +1,186 @@
+import csv
+import io
+import json
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+
+from services.publisher import (
+    DuplicateReportError,
+    Retraction,
+    build_portal,
+    coverage,
+    site_files,
+    write_site,
+)
+from services.publisher.site import report_figures
+from services.publisher.write import MANIFEST_KEY
+from shared.storage import LocalStore
+from tests.publisher.factories import portal_report, real_truth, synthetic_reports
+from tests.publisher.htmlcells import read_cells
+
+HONGZE = "淮安市洪泽区人民政府"
+
+
+def huaian(**kwargs):
+    return portal_report(real_truth("huaian-hongze-2023"), government=HONGZE, **kwargs)
+
+
+def test_second_write_changes_nothing(tmp_path):
+    reports = synthetic_reports(25)
+    store = LocalStore(tmp_path)
+    first = write_site(store, build_portal(reports, as_of=date(2026, 6, 1)))
+    assert first.written > 100 and first.unchanged == 0 and first.deleted == 0
+    before = {key: store.get(key) for key in store.list()}
+    second = write_site(store, build_portal(reports, as_of=date(2026, 6, 1)))
+    assert (second.written, second.deleted) == (0, 0)
+    assert second.unchanged == first.written
+    assert {key: store.get(key) for key in store.list()} == before
+
+
+def test_write_removes_files_no_longer_produced(tmp_path):
+    store = LocalStore(tmp_path)
+    write_site(store, {"a.html": b"a", "dir/b.html": b"b"})
+    result = write_site(store, {"a.html": b"a2"})
+    assert (result.written, result.unchanged, result.deleted) == (1, 0, 1)
+    assert sorted(store.list()) == ["a.html", MANIFEST_KEY]
+    assert store.get("a.html") == b"a2"
+    with pytest.raises(ValueError):
+        write_site(store, {MANIFEST_KEY: b"{}"})
+
+
+def test_supersede_new_version_is_current_old_is_history(tmp_path):
+    v1 = huaian(document_id=10, version=1, published_at=datetime(2024, 2, 1, 9, 0))
+    v2 = huaian(document_id=11, version=2, published_at=datetime(2024, 3, 5, 9, 0))
+    v2.parsed.cells["t2_penalty_decisions"] = 4120  # the correction
+    v2.superseded_versions = [v1]
+    store = LocalStore(tmp_path)
+    write_site(store, build_portal([v1]))
+    result = write_site(store, build_portal([v2]))
+    assert result.deleted == 0  # v1's files stay reachable
+    base = f"reports/{v2.slug}"
+    current = store.get(f"{base}/index.html").decode()
+    assert read_cells(current).cells["t2_penalty_decisions"]["text"] == "4120"
+    assert 'href="v1/index.html"' in current  # history link from the current page
+    old = store.get(f"{base}/v1/index.html").decode()
+    assert read_cells(old).cells["t2_penalty_decisions"]["text"] == "4119"
+    assert 'id="superseded"' in old and 'href="../index.html"' in old
+    assert json.loads(store.get(f"{base}/v1/data.json"))["version"] == 1
+    assert json.loads(store.get(f"{base}/v2/data.json"))["version"] == 2
+    index = store.get("index.html").decode()
+    assert index.count(f'href="{base}/index.html"') == 1
+
+
+def test_retract_keeps_page_with_notice_and_leaves_index(tmp_path):
+    report = huaian()
+    other = portal_report(real_truth("luoyang-xigong-2022"), document_id=2, government="洛阳市西工区人民政府")
+    store = LocalStore(tmp_path)
+    write_site(store, build_portal([report, other]))
+    base = f"reports/{report.slug}"
+    assert base in store.get("index.html").decode()
+    report.retraction = Retraction(datetime(2024, 4, 1), "上传了错误的文件")
+    result = write_site(store, build_portal([report, other]))
+    # data.json, data.csv and the original of the retracted report, and the 2023 open data
+    # (it was the only 2023 report).
+    assert result.deleted == 5
+    assert not store.exists("data/2023.csv") and store.exists("data/2022.csv")
+    page = store.get(f"{base}/index.html").decode()
+    assert 'id="retraction"' in page and "上传了错误的文件" in page
+    assert "data-key" not in page  # no numbers from a withdrawn report
+    assert not store.exists(f"{base}/v1/data.json")
+    assert base not in store.get("index.html").decode()
+    assert HONGZE not in store.get("search-index.json").decode()
+    assert "西工区城市改造办公室" in store.get("index.html").decode()
+
+
+def test_duplicate_current_reports_are_refused():
+    with pytest.raises(DuplicateReportError):
+        site_files([huaian(document_id=1), huaian(document_id=2)])
+
+
+def test_coverage_published_late_missing_and_not_due():
+    agency_on_time = portal_report(real_truth("luoyang-xigong-2022"), government="洛阳市西工区人民政府")
+    agency_on_time.deadline_status = "on_time"
+    summary = portal_report(real_truth("huaian-hongze-2023"), government=HONGZE)
+    summary.deadline_status = "late"
+    expected = {
+        "洛阳市西工区人民政府": ["西工區城市改造辦公室", "西工区民政局"],  # listed in traditional script
+        HONGZE: ["淮安市洪泽区财政局"],
+    }
+    after = coverage([agency_on_time, summary], expected, as_of=date(2024, 6, 1))
+    statuses = {
+        year: {gov: [(row.agency, row.status) for row in rows] for gov, rows in govs.items()}
+        for year, govs in after.items()
+    }
+    assert statuses[2022]["洛阳市西工区人民政府"] == [
+        ("洛阳市西工区人民政府", "missing"),
+        ("西工區城市改造辦公室", "on_time"),
+        ("西工区民政局", "missing"),
+    ]
+    assert statuses[2023][HONGZE] == [(HONGZE, "late"), ("淮安市洪泽区财政局", "missing")]
+    # Before 31 Jan the agencies are not yet due; before 31 Mar neither is the summary.
+    early = coverage([summary], expected, as_of=date(2024, 1, 15))
+    assert [row.status for row in early[2023][HONGZE]] == ["late", "not_due"]
+    early_summary = coverage([agency_on_time], expected, as_of=date(2023, 2, 15))
+    assert [row.status for row in early_summary[2022]["洛阳市西工区人民政府"]] == ["not_due", "on_time", "missing"]
+
+
+def test_coverage_lists_published_agencies_not_on_the_list():
+    report = huaian()
+    rows = coverage([report], {"别的政府": []}, as_of=date(2025, 1, 1))[2023]
+    assert [(row.agency, row.expected) for row in rows[HONGZE]] == [(HONGZE, False)]
+
+
+def test_statistics_use_summary_or_sum_of_agencies():
+    summary = huaian()
+    figures = report_figures(summary)
+    assert figures["received"] == 21 and figures["other"] == 0  # hybrid: the single 其他处理 row
+    assert figures["denied"] == 3 and figures["unable"] == 13
+    agency = portal_report(real_truth("luoyang-xigong-2022"), government="洛阳市西工区人民政府")
+    agency.parsed.cells["t4_review_total"] = None
+    assert report_figures(agency)["reviews"] is None  # unread stays unknown, never 0
+    stats = site_files([summary, agency])["stats.html"].decode()
+    assert "本级政府汇总报告（淮安市洪泽区人民政府）" in stats
+    assert "1 份部门报告之和" in stats
+    assert stats.count("<svg") >= 4
+
+
+def test_open_data_year_files_match_cells():
+    reports = synthetic_reports(30)
+    files = site_files(reports)
+    year = reports[0].year
+    of_year = {r.slug: r for r in reports if r.year == year}
+    rows = list(csv.DictReader(io.StringIO(files[f"data/{year}.csv"].decode("utf-8-sig"))))
+    assert {row["slug"] for row in rows} == set(of_year)
+    for row in rows:
+        cells = of_year[row["slug"]].parsed.cells
+        for key, value in cells.items():
+            assert row[key] == ("" if value is None else str(value)), key
+    workbook = openpyxl.load_workbook(io.BytesIO(files[f"data/{year}.xlsx"]))
+    sheet = workbook[str(year)]
+    header = [cell.value for cell in sheet[1]]
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        row = dict(zip(header, values, strict=True))
+        cells = of_year[row["slug"]].parsed.cells
+        assert all(row[key] == value for key, value in cells.items())
+    assert site_files(reports)[f"data/{year}.xlsx"] == files[f"data/{year}.xlsx"]  # reproducible bytes
+
+
+def test_search_index_folds_names_and_ships_traditional_map():
+    index = json.loads(site_files([huaian()])["search-index.json"])
+    assert index["reports"][0]["folded"] == HONGZE
+    assert index["t2s"]["澤"] == "泽" and index["t2s"]["區"] == "区"
+    assert index["reports"][0]["url"].startswith("reports/2023-")
+
+
+def test_xlsx_bytes_do_not_depend_on_the_clock(monkeypatch):
+    import time
+
+    from services.publisher.opendata import year_xlsx
+
+    reports = synthetic_reports(3)
+    first = year_xlsx(reports, 2023)
+    real_localtime = time.localtime
+    monkeypatch.setattr(time, "localtime", lambda seconds=None: real_localtime(86400 * 400))
+    assert year_xlsx(reports, 2023) == first
