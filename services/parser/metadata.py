@@ -40,30 +40,30 @@ class Metadata:
 
 
 def find_title(lines: list[str]) -> str | None:
-    """The report title: a line (or two joined lines) ending in 年度报告/年报告 with a year."""
+    """The report title: the shortest run of 1–3 lines ending in 年度报告/年报告 with a year.
+
+    Titles wrap anywhere ("…政府信息公" / "开工作年度报告", "洪泽区人民政府" / "2023 年…"), so runs
+    ending at each line are tried shortest first; one that names a body wins.
+    """
     clean = [to_simplified(squeeze(width_fold(line)).strip("#*")) for line in lines[:_TITLE_SEARCH_LINES]]
-    for i, line in enumerate(clean):
-        if not line or len(line) > 60:
+    bodiless: str | None = None
+    for end, line in enumerate(clean):
+        if not line.endswith(("报告", "年报")):
             continue
-        if _TITLE_END.search(line) and _TITLE_BODY.search(line):
-            candidate = line
-            if not _YEAR.search(candidate) or _name_missing(candidate):
-                previous = next((p for p in reversed(clean[max(0, i - 2) : i]) if p), "")
-                if previous and len(previous) <= 30 and "。" not in previous:
-                    candidate = previous + candidate
-            if _YEAR.search(candidate):
+        for span in (1, 2, 3):
+            if end + 1 - span < 0:
+                break
+            candidate = "".join(clean[end + 1 - span : end + 1])
+            if len(candidate) > 70 or "。" in candidate:
+                break
+            if not (
+                _TITLE_END.search(candidate) and _TITLE_BODY.search(candidate) and _YEAR.search(candidate)
+            ):
+                continue
+            if _body_of(candidate):
                 return candidate
-        elif _TITLE_BODY.search(line) and i + 1 < len(clean) and _TITLE_END.search(clean[i + 1]):
-            joined = line + clean[i + 1]
-            if len(joined) <= 60 and _YEAR.search(joined):
-                return joined
-    return None
-
-
-def _name_missing(title: str) -> bool:
-    """A title line that starts with the year and has no body before 政府信息公开 (line-wrapped title)."""
-    body = _body_of(title)
-    return not body
+            bodiless = bodiless or candidate
+    return bodiless
 
 
 def _body_of(title: str) -> str:

@@ -287,7 +287,9 @@ class _T3State:
     pending: str | None = None
     assigned: dict[str, tuple[list[Token], float, Row]] = field(default_factory=dict)
     group_values: dict[str, tuple[list[Token], Row]] = field(default_factory=dict)
-    columns: dict[str, int] = field(default_factory=dict)  # grid column of each data column
+    # Grid column of each data column, per Table block: a table continued on the next PDF page
+    # is another block whose columns need not line up with the first.
+    columns: dict[int, dict[str, int]] = field(default_factory=dict)
     header_has_subtotal: bool = False
 
 
@@ -325,15 +327,18 @@ def _pick(matches: list[LabelMatch], state: _T3State, group: str | None) -> Labe
 def _t3_values(
     row: Row, state: _T3State, cells: list[str], findings: _Findings
 ) -> tuple[list[Token], float] | None:
-    if row.is_grid and len(state.columns) == 7:
-        by_col = []
-        for column in T3_COLUMNS:
-            col = state.columns[column]
-            token = next((t for t in row.tokens if t.covers(col)), None)
-            if token is None:
-                return None
-            by_col.append(token)
-        return by_col, 1.0
+    by_header = _values_by_header(row, state)
+    if by_header is not None:
+        sequence = _take(row.values_after_labels(), 7, True)
+        if sequence is None or [id(t) for t in sequence] == [id(t) for t in by_header]:
+            return by_header, 1.0
+        # Header positions and the row's own cells disagree: let the arithmetic choose.
+        if _sums(sequence) and not _sums(by_header):
+            return sequence, 0.9
+        if _sums(by_header) and not _sums(sequence):
+            return by_header, 0.9
+        findings.add("PARSE-COLUMNS-AMBIGUOUS", "header positions and row cells disagree", cells)
+        return by_header, 0.6
     values = row.values_after_labels()
     if row.is_grid:
         taken = _take(values, 7, True)
@@ -364,16 +369,33 @@ def _t3_values(
     return None
 
 
+def _values_by_header(row: Row, state: _T3State) -> list[Token] | None:
+    """The row's cells under the header columns of its own table, when every one is readable."""
+    columns = state.columns.get(row.table_index) if row.is_grid and row.table_index is not None else None
+    if columns is None or len(columns) != 7:
+        return None
+    tokens = []
+    for column in T3_COLUMNS:
+        token = next((t for t in row.tokens if t.covers(columns[column])), None)
+        if token is None or not token.is_value:
+            return None
+        tokens.append(token)
+    return tokens
+
+
 def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
     state = _T3State()
     for row in rows:
         if not state.assigned and _is_header_row(row):
             if any(label_key(t.text) in ("小计", "法人或其他组织小计") for t in row.labels):
                 state.header_has_subtotal = True
+            table_columns = (
+                state.columns.setdefault(row.table_index, {}) if row.table_index is not None else {}
+            )
             for token in row.labels:
                 column = match_t3_column(token.text)
-                if column and token.first_col is not None and column not in state.columns:
-                    state.columns[column] = token.first_col
+                if column and token.first_col is not None and column not in table_columns:
+                    table_columns[column] = token.first_col
             continue
         filled = [t for t in row.values_after_labels() if not t.is_blank]
         matches, group = _row_candidates(row)
