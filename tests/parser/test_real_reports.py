@@ -51,3 +51,16 @@ def test_shanghai_markdown_dump_every_cell_matches_truth() -> None:
     # Section 五 exists only as sub-headings in this dump; they still delimit it.
     assert "2024 年工作中存在问题的改进情况" not in report.sections["5"]
     assert report.sections["6"].startswith("2025 年度本机关未收取")
+
+
+def test_huaian_hybrid_pdf_every_cell_matches_truth() -> None:
+    import pytest
+
+    pytest.importorskip("services.parser.pdf")
+    report = parse_document(corpus_file("real/huaian-hongze-2023.pdf"), "hz.pdf")
+    truth = load_truth("huaian-hongze-2023.truth.json")
+    assert cell_mismatches(report.cells, truth["cells"]) == []
+    assert (report.agency, report.year, report.report_kind) == ("淮安市洪泽区人民政府", 2023, "summary")
+    altered = next(f for f in report.parse_findings if f.rule == "TBL-HEADER-ALTERED")
+    assert "t3_denied_law_forbidden__natural" in altered.cells
+    assert "t3_other_all__natural" in altered.cells
