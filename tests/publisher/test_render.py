@@ -8,7 +8,7 @@ import pytest
 
 from services.publisher import data_csv, data_json, render_report_page, report_files, report_slug
 from services.publisher.render import NULL_CELL_TEXT, format_number
-from shared.report import CellDetail, ParsedReport, T3_RESULT_ROWS_OTHER, t3_key
+from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, ParsedReport, t3_key
 from tests.corpus.truth import random_truth
 from tests.publisher.factories import portal_report, real_truth
 from tests.publisher.htmlcells import header, read_cells

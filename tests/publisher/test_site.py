@@ -123,7 +123,11 @@ def test_coverage_published_late_missing_and_not_due():
     early = coverage([summary], expected, as_of=date(2024, 1, 15))
     assert [row.status for row in early[2023][HONGZE]] == ["late", "not_due"]
     early_summary = coverage([agency_on_time], expected, as_of=date(2023, 2, 15))
-    assert [row.status for row in early_summary[2022]["洛阳市西工区人民政府"]] == ["not_due", "on_time", "missing"]
+    assert [row.status for row in early_summary[2022]["洛阳市西工区人民政府"]] == [
+        "not_due",
+        "on_time",
+        "missing",
+    ]
 
 
 def test_coverage_lists_published_agencies_not_on_the_list():
