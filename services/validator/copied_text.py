@@ -1,0 +1,182 @@
+"""Copied text: MinHash/LSH over the narrative sections 一 and 五 (PEER-DUP-TEXT, XY-DUP-TEXT).
+
+Texts are compared after removing digits and years (a copied report changes "2022" to
+"2023" and little else), punctuation and whitespace, as sets of 5-character shingles.
+Signatures are plain lists of ints so the pipeline can keep them in the DB and rebuild an
+index without re-reading any text (`PeerTextIndex.from_signatures`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from shared.report import Finding, ParsedReport
+
+from .agency import AgencyLevel, normalise_agency_name, to_simplified
+from .catalogue import make_finding
+
+NUM_PERM = 128
+SHINGLE_CHARS = 5
+COPY_THRESHOLD = 0.9
+# LSH bands are tuned lower than the verdict so near-threshold pairs are not missed; every
+# candidate is then confirmed on its full signature.
+LSH_THRESHOLD = 0.75
+MIN_SHINGLES = 40  # "无" or a two-line section says nothing about copying
+COMPARED_SECTIONS = {"1": "一", "5": "五"}
+
+_NON_TEXT = re.compile(r"[^\u4e00-\u9fffA-Za-z]+")
+_TRADITIONAL_HINTS = frozenset("開請報國關機區縣數處總務資訊門條應屬與為於這個們實體項發動進產")
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    if _TRADITIONAL_HINTS.intersection(text):
+        text = to_simplified(text)
+    return _NON_TEXT.sub("", text)  # digits, years, punctuation and spaces go
+
+
+def shingles(text: str) -> set[bytes]:
+    cleaned = _clean(text)
+    return {cleaned[i : i + SHINGLE_CHARS].encode() for i in range(len(cleaned) - SHINGLE_CHARS + 1)}
+
+
+def jaccard(a: str, b: str) -> float:
+    sa, sb = shingles(a), shingles(b)
+    if len(sa) < MIN_SHINGLES or len(sb) < MIN_SHINGLES:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def text_signature(text: str) -> list[int]:
+    """MinHash signature of a narrative text; [] when the text is too short to compare."""
+    grams = shingles(text)
+    if len(grams) < MIN_SHINGLES:
+        return []
+    mh = MinHash(num_perm=NUM_PERM, seed=1)
+    mh.update_batch(list(grams))
+    return [int(v) for v in mh.hashvalues]
+
+
+class PeerTextIndex:
+    """Narrative texts of one year's reports, for 'is this copied from another agency?'."""
+
+    def __init__(self, threshold: float = COPY_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._entries: dict[str, tuple[str, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, doc_id: str, agency: str, text: str) -> list[int]:
+        """Index one text; returns its signature (store it to rebuild the index later)."""
+        signature = text_signature(text)
+        self.add_signature(doc_id, agency, signature)
+        return signature
+
+    def add_signature(self, doc_id: str, agency: str, signature: Sequence[int] | None) -> None:
+        if not signature or doc_id in self._entries:
+            return
+        values = np.asarray(signature, dtype=np.uint64)
+        self._entries[doc_id] = (normalise_agency_name(agency), values)
+        self._lsh.insert(doc_id, MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values), check_duplication=False)
+
+    @classmethod
+    def from_signatures(
+        cls, entries: Iterable[tuple[str, str, Sequence[int] | None]], threshold: float = COPY_THRESHOLD
+    ) -> PeerTextIndex:
+        """Rebuild from stored (doc_id, agency, signature) rows without re-shingling."""
+        index = cls(threshold)
+        for doc_id, agency, signature in entries:
+            index.add_signature(doc_id, agency, signature)
+        return index
+
+    def similar(self, text: str, exclude_agency: str | None = None) -> list[tuple[str, str, float]]:
+        return self.similar_to_signature(text_signature(text), exclude_agency)
+
+    def similar_to_signature(
+        self, signature: Sequence[int], exclude_agency: str | None = None
+    ) -> list[tuple[str, str, float]]:
+        """(doc_id, agency, estimated similarity) of indexed texts at or above the threshold, best first."""
+        if not signature:
+            return []
+        values = np.asarray(signature, dtype=np.uint64)
+        excluded = normalise_agency_name(exclude_agency) if exclude_agency else None
+        out = []
+        for doc_id in self._lsh.query(MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values)):
+            agency, other = self._entries[doc_id]
+            if agency == excluded:
+                continue
+            similarity = float(np.mean(values == other))
+            if similarity >= self.threshold:
+                out.append((doc_id, agency, similarity))
+        return sorted(out, key=lambda t: -t[2])
+
+
+def peer_texts(report: ParsedReport) -> dict[str, str]:
+    """The sections compared for copying, keyed by section number ("1", "5")."""
+    return {n: report.sections[n] for n in COMPARED_SECTIONS if report.sections.get(n)}
+
+
+def copy_check_text(report: ParsedReport) -> str:
+    """The one text per report that goes into a PeerTextIndex: sections 一 and 五 together."""
+    return "\n".join(report.sections.get(n, "") for n in COMPARED_SECTIONS)
+
+
+# --- PEER-DUP-TEXT ------------------------------------------------------------------
+
+PROVINCES = ["北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省", "四川省", "贵州省", "云南省", "陕西省", "甘肃省", "青海省", "台湾省", "内蒙古自治区", "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区"]
+PROVINCE_ABBREVIATIONS = "京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川蜀贵黔云滇陕秦甘陇青藏桂蒙宁新"
+# A government's own work rules bind that government only; 涉X舆情 is a province's monitoring duty.
+_OWN_RULES = re.compile(r"《(?P<gov>(?:" + "|".join(PROVINCES) + r")人民政府)工作规则》")
+_PROVINCIAL_OPINION = re.compile(rf"涉[{PROVINCE_ABBREVIATIONS}]舆情")
+
+
+def borrowed_measures(text: str, agency: str, level: AgencyLevel | None) -> list[str]:
+    """Provincial-government measures presented as its own by a county or township body."""
+    if level not in ("county", "township"):
+        return []
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    own = normalise_agency_name(agency)
+    hits = [m.group(0) for m in _OWN_RULES.finditer(text) if m.group("gov").removesuffix("人民政府") not in own]
+    hits += [m.group(0) for m in _PROVINCIAL_OPINION.finditer(text)]
+    return list(dict.fromkeys(hits))
+
+
+def check_peer_copies(
+    report: ParsedReport, peers: PeerTextIndex | None, level: AgencyLevel | None
+) -> list[Finding]:
+    texts = peer_texts(report)
+    zh_parts, en_parts = [], []
+    if peers is not None:
+        for doc_id, agency, sim in peers.similar(copy_check_text(report), exclude_agency=report.agency)[:3]:
+            zh_parts.append(f"第一、五部分与{agency}（{doc_id}）的报告相似度{sim:.2f}")
+            en_parts.append(f"sections 一/五 are {sim:.2f} similar to {agency}'s report ({doc_id})")
+    borrowed = borrowed_measures(" ".join(texts.values()), report.agency or "", level)
+    if borrowed:
+        listed = "、".join(borrowed)
+        zh_parts.append(f"文中将上级政府的{listed}作为本机关措施")
+        en_parts.append(f"presents a higher government's own measures ({listed}) as the agency's")
+    if not zh_parts:
+        return []
+    return [make_finding("PEER-DUP-TEXT", "；".join(zh_parts), "; ".join(en_parts))]
+
+
+def check_copied_from_last_year(report: ParsedReport, previous: ParsedReport) -> list[Finding]:
+    zh_parts, en_parts = [], []
+    for number, text in peer_texts(report).items():
+        before = previous.sections.get(number)
+        if not before:
+            continue
+        sim = jaccard(text, before)
+        if sim >= COPY_THRESHOLD:
+            zh_parts.append(f"第{COMPARED_SECTIONS[number]}部分与{previous.year}年报告相似度{sim:.2f}")
+            en_parts.append(f"section {number} is {sim:.2f} similar to the {previous.year} report")
+    if not zh_parts:
+        return []
+    return [make_finding("XY-DUP-TEXT", "；".join(zh_parts), "; ".join(en_parts))]

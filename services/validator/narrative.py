@@ -1,0 +1,456 @@
+"""Narrative-versus-table rules (§6.6) and the other rules that read the narrative.
+
+Statements are taken from section 一 only (where the template puts the year's figures);
+placeholders and units are looked for in every narrative section. Each rule keeps the
+extraction limits of §6.6 — see narrative_text.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.report import Finding, ParsedReport, t3_key
+
+from .catalogue import make_finding
+from .cells import RESULT_GROUPS, CellReader, Number, fmt, other_rows, t3_layout
+from .narrative_text import (
+    NOT_APPLICATIONS,
+    Figure,
+    clause_end,
+    figures_after,
+    is_cumulative,
+    mentions_other_year,
+    percent_after,
+    prepare,
+    sentences,
+    subject_is_part,
+)
+
+NARRATIVE_SECTIONS = ("0", "1", "5", "6")
+
+# --- application counts ---------------------------------------------------------
+
+APPLICATION_OBJECT = re.compile(
+    r"(?:依申请公开政府信息|政府信息公开|依申请公开|信息公开)申请|依申请公开(?!工作|办理|情况|方面|渠道|平台|制度|流程|事项)"
+)
+NEGATION_BEFORE_OBJECT = re.compile(
+    r"(?:未|没有|尚未)(?:收到|接到|受理|接收|有|发生)?(?P<filler>[^,;]*)$|无$"
+)
+# What may stand between "未收到" and its object without narrowing it: "公民、法人或其他组织提出的".
+NEUTRAL_FILLER = re.compile(r"^(?:任何|过|有关|公民|法人|或|和|及|其他组织|个人|企业|提出|的|、|社会公众|群众|申请人|新的)*$")
+
+
+@dataclass(frozen=True)
+class AppStatement:
+    value: float | None  # None: "未收到…申请" (zero, without a figure)
+    quote: str
+    this_year: bool  # not cumulative
+    part_scope: bool
+
+
+def application_statements(text: str, year: int | None, summary: bool) -> list[AppStatement]:
+    out = []
+    for sentence in sentences(text):
+        for m, fig in figures_after(sentence, APPLICATION_OBJECT):
+            start = max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1
+            prefix = sentence[start : m.start()]
+            negated = NEGATION_BEFORE_OBJECT.search(prefix)
+            if negated and negated.group("filler") is not None and not NEUTRAL_FILLER.match(negated.group("filler")):
+                continue  # "未收到涉及X的申请" is about a kind of application, not all of them
+            if mentions_other_year(prefix, year) or NOT_APPLICATIONS.search(prefix[-12:]):
+                continue
+            part = summary and subject_is_part(sentence[: m.start()])
+            if negated:
+                if fig is None:  # "年内未收到…申请1件" contradicts itself and counts nothing
+                    out.append(AppStatement(None, sentence[start : clause_end(sentence, m.end())], True, part))
+                continue
+            if fig is None or NOT_APPLICATIONS.search(fig.gap):
+                continue
+            out.append(AppStatement(fig.value, fig.quote, not is_cumulative(prefix), part))
+    return out
+
+
+def _t3_total(reader: CellReader, row: str) -> Number | None:
+    return reader.value(t3_key(row, "total"))
+
+
+def check_applications(report: ParsedReport, text: str) -> list[Finding]:
+    reader = CellReader(report)
+    new = _t3_total(reader, "new_received")
+    carried = _t3_total(reader, "carried_over")
+    processed = _t3_total(reader, "total_processed")
+    statements = application_statements(text, report.year, report.report_kind == "summary")
+    out: list[Finding] = []
+    out += _all_zero_but_text(report, statements)
+    if new is None:
+        return out
+    candidates: set[Number] = {v for v in (new, processed, None if carried is None else new + carried) if v is not None}
+    zero_claims = [s for s in statements if s.value in (None, 0)]
+    if new > 0 and zero_claims:
+        s = zero_claims[0]
+        out.append(make_finding(
+            "NARR-ZERO-APPS",
+            f"正文“{s.quote}”，但表三本年新收{fmt(new)}件",
+            f"text says '{s.quote}' but table 三 shows {fmt(new)} new applications",
+            ["t3_new_received__total"], severity="warning" if s.part_scope else "error"))
+    mismatched = [(s, s.value) for s in statements if s.value and s.value not in candidates]
+    if mismatched:
+        s, stated = mismatched[0]
+        severe = s.this_year and not s.part_scope
+        shown = "、".join(fmt(c) for c in sorted(candidates))
+        out.append(make_finding(
+            "NARR-APPS",
+            f"正文“{s.quote}”称{fmt(stated)}件，表三本年新收{fmt(new)}件、上年结转{fmt(carried or 0)}件、"
+            f"办理{fmt(processed or 0)}件（可接受：{shown}）",
+            f"text '{s.quote}' states {fmt(stated)}; table 三: new {fmt(new)}, carried-in {fmt(carried or 0)}, "
+            f"processed {fmt(processed or 0)} (accepted: {shown})",
+            ["t3_new_received__total", "t3_carried_over__total", "t3_total_processed__total"],
+            severity="error" if severe else "warning"))
+    return out
+
+
+def _all_zero_but_text(report: ParsedReport, statements: list[AppStatement]) -> list[Finding]:
+    t3_values = [v for k, v in report.cells.items() if k.startswith("t3_") and v is not None]
+    if not t3_values or any(v != 0 for v in t3_values):
+        return []
+    stated = [s for s in statements if s.value and s.this_year and not s.part_scope]
+    if not stated:
+        return []
+    return [make_finding(
+        "T3-ALL-ZERO-BUT-TEXT", f"正文“{stated[0].quote}”，但表三全部为0",
+        f"text says '{stated[0].quote}' but every table-三 cell is 0", ["t3_new_received__total"])]
+
+
+# --- results -------------------------------------------------------------------
+
+RESULT_KEYWORDS = re.compile(
+    r"(?P<granted_partial>予以公开(?:及|和|与|、|或)部分公开)|(?P<granted>(?<!不)予以公开)|(?P<partial>部分公开)"
+    r"|(?P<denied>不予公开)|(?P<unable>无法提供)|(?P<ignored>不予处理)|(?P<other>其他处理)"
+    r"|(?P<carried_over>上一?年度?(?:结转|转结))"
+    r"|(?P<carried_forward>(?:结转|转结|转入)(?:至|到)?下一?年度?(?:继续)?(?:办理)?)"
+)
+RESULT_ZH = {
+    "granted_partial": "予以公开及部分公开", "granted": "予以公开", "partial": "部分公开", "denied": "不予公开",
+    "unable": "无法提供", "ignored": "不予处理", "other": "其他处理", "carried_over": "上年结转",
+    "carried_forward": "结转下年度",
+}
+
+
+def table_result(reader: CellReader, quantity: str) -> Number | None:
+    """The table's figure for a narrative quantity; a blank row total falls back to its parts."""
+    layout = t3_layout(reader.report)
+    groups = {**RESULT_GROUPS, "other": other_rows(layout), "granted_partial": ("granted", "partial"),
+              "carried_over": ("carried_over",), "carried_forward": ("carried_forward",)}
+    total: Number = 0
+    for row in groups[quantity]:
+        v = reader.value(t3_key(row, "total"))
+        if v is None:
+            return None
+        if reader.is_blank(t3_key(row, "total")):
+            parts = reader.total(t3_key(row, c) for c in ("natural", "org_business", "org_research", "org_ngo",
+                                                          "org_legal", "org_other"))
+            v = parts if parts is not None else v
+        total += v
+    return total
+
+
+def result_figures(text: str, year: int | None, summary: bool) -> list[tuple[str, Figure]]:
+    out = []
+    previous = ""
+    for sentence in sentences(text):
+        about_applications = "申请" in sentence or "申请" in previous
+        previous = sentence
+        if not about_applications:
+            continue
+        for m, fig in figures_after(sentence, RESULT_KEYWORDS):
+            if fig is None or re.search(r"率|%|比例|条", fig.gap) or RESULT_KEYWORDS.search(fig.gap):
+                continue
+            quantity = m.lastgroup or ""
+            prefix = fig.clause_prefix
+            if quantity != "carried_over" and mentions_other_year(prefix, year):
+                continue
+            if is_cumulative(prefix) or (summary and subject_is_part(sentence[: m.start()])):
+                continue
+            out.append((quantity, fig))
+    return out
+
+
+def check_results(report: ParsedReport, text: str) -> list[Finding]:
+    reader = CellReader(report)
+    mismatches = []
+    for quantity, fig in result_figures(text, report.year, report.report_kind == "summary"):
+        table = table_result(reader, quantity)
+        if table is not None and abs(table - fig.value) > 1e-9:
+            mismatches.append((quantity, fig, table))
+    if not mismatches:
+        return []
+    zh = "；".join(f"“{f.quote}”而表三{RESULT_ZH[q]}为{fmt(t)}" for q, f, t in mismatches)
+    en = "; ".join(f"'{f.quote}' but table 三 {q} = {fmt(t)}" for q, f, t in mismatches)
+    return [make_finding("NARR-RESULTS", zh, en, ["t3_total_processed__total"])]
+
+
+def check_percentages(report: ParsedReport, text: str) -> list[Finding]:
+    reader = CellReader(report)
+    new, carried, processed = (_t3_total(reader, r) for r in ("new_received", "carried_over", "total_processed"))
+    bases = [b for b in (processed, new, (new + carried) if new is not None and carried is not None else None) if b]
+    if not bases:
+        return []
+    wrong = []
+    for _, fig in result_figures(text, report.year, report.report_kind == "summary"):
+        stated = percent_after(fig)
+        if stated is None:
+            continue
+        pct, decimals = stated
+        tolerance = max(0.05, 0.5 * 10**-decimals) + 1e-9
+        if all(abs(fig.value / b * 100 - pct) > tolerance for b in bases):
+            wrong.append((fig, pct))
+    if not wrong:
+        return []
+    base = bases[0]
+    zh = "；".join(f"“{f.quote}”占{fmt(p)}%，而{fmt(f.value)}/{fmt(base)}={f.value / base * 100:.2f}%" for f, p in wrong)
+    en = "; ".join(f"'{f.quote}' {fmt(p)}%, but {fmt(f.value)}/{fmt(base)} = {f.value / base * 100:.2f}%" for f, p in wrong)
+    return [make_finding("NARR-PERCENT", zh, en, ["t3_total_processed__total"])]
+
+
+# --- appeals -------------------------------------------------------------------
+
+APPEAL_KEYWORDS = re.compile(
+    r"(?P<both>行政复议(?:、|和|及|或|与|以及)(?:被?提起)?行政诉讼(?:案件)?)|(?P<review>行政复议(?:案件)?)"
+    r"|(?P<suit>行政诉讼(?:案件)?)"
+)
+APPEAL_NEGATION = re.compile(r"(?:未发生|未有|没有|无|未出现|未被|未收到|未接到|未涉及)[^\d,;]{0,20}$")
+OUTCOME_WORDS = re.compile(r"纠错|纠正|撤销|败诉|确认违法")
+OUTCOME_IN_GAP = re.compile(r"维持|纠错|纠正|撤销|败诉|胜诉|违法|审结|结果|决定|率|诉讼|复议")
+ALL_UPHELD = re.compile(r"(?:均|全部|都)(?:获|被|予以)?维持")
+T4_TOTALS = {"review": ("t4_review_total",), "suit": ("t4_suit_direct_total", "t4_suit_after_review_total")}
+T4_CORRECTED = {"review": ("t4_review_corrected",), "suit": ("t4_suit_direct_corrected", "t4_suit_after_review_corrected")}
+
+
+def _counts_include_carried_over(report: ParsedReport) -> bool:
+    text = prepare(" ".join(report.sections.values()))
+    return bool(re.search(r"(?:行政复议|行政诉讼|复议|诉讼)[^。]{0,12}含上一?年度?结转", text))
+
+
+def check_appeals(report: ParsedReport, text: str) -> list[Finding]:
+    reader = CellReader(report)
+    summary = report.report_kind == "summary"
+    problems: list[tuple[str, str, list[str], bool]] = []  # zh, en, cells, strict (error-capable)
+    for sentence in sentences(text):
+        groups_with_figures: set[str] = set()
+        for m, fig in figures_after(sentence, APPEAL_KEYWORDS, units="件|起|宗|次|个"):
+            kind = m.lastgroup or ""
+            groups = ("review", "suit") if kind == "both" else (kind,)
+            prefix = sentence[max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1 : m.start()]
+            part = summary and subject_is_part(sentence[: m.start()])
+            if APPEAL_NEGATION.search(prefix):
+                problems += _negated_appeals(reader, sentence, m, groups, part)
+                continue
+            if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or mentions_other_year(prefix, report.year):
+                continue
+            if is_cumulative(prefix):
+                continue
+            groups_with_figures.update(groups)
+            problems += _stated_appeals(reader, fig, groups, each="各" in fig.gap, part=part)
+        if groups_with_figures and ALL_UPHELD.search(sentence):
+            # "行政复议7件，诉讼9件，均获维持": the closing words cover every group the sentence names.
+            named = {g for g, word in (("review", "复议"), ("suit", "诉讼")) if word in sentence}
+            problems += _all_upheld(reader, sentence, groups_with_figures | named)
+    problems = list({p[0]: p for p in problems}.values())  # one sentence may name a group twice
+    if not problems:
+        return []
+    strict = any(p[3] for p in problems) and not _counts_include_carried_over(report)
+    cells = sorted({c for p in problems for c in p[2]})
+    return [make_finding("NARR-APPEALS", "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems),
+                         cells, severity="error" if strict else "warning")]
+
+
+def _negated_appeals(
+    reader: CellReader, sentence: str, m: re.Match[str], groups: tuple[str, ...], part: bool
+) -> list[tuple[str, str, list[str], bool]]:
+    clause = sentence[max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1 : clause_end(sentence, m.end())]
+    tail = sentence[m.start() : clause_end(sentence, m.end())]
+    # "…行政复议、行政诉讼" may be spelled across the clause: take every group named in it.
+    named = {g for g, word in (("review", "复议"), ("suit", "诉讼")) if word in tail} | set(groups)
+    # With an outcome word the sentence speaks of outcomes only (§6.6 NARR-APPEALS).
+    cells_by_group = T4_CORRECTED if OUTCOME_WORDS.search(tail) else T4_TOTALS
+    out = []
+    for g in sorted(named):
+        value = reader.total(cells_by_group[g])
+        if value is not None and value > 0:
+            keys = list(cells_by_group[g])
+            out.append((f"正文“{clause}”，但表四 {'+'.join(keys)}={fmt(value)}",
+                        f"text '{clause}' but table 四 {' + '.join(keys)} = {fmt(value)}", keys, not part))
+    return out
+
+
+def _stated_appeals(
+    reader: CellReader, fig: Figure, groups: tuple[str, ...], each: bool, part: bool
+) -> list[tuple[str, str, list[str], bool]]:
+    if each or len(groups) == 1:
+        checks = [(T4_TOTALS[g]) for g in groups]
+    else:
+        checks = [T4_TOTALS["review"] + T4_TOTALS["suit"]]
+    out = []
+    for keys in checks:
+        table = reader.total(keys)
+        if table is not None and abs(table - fig.value) > 1e-9:
+            out.append((f"正文“{fig.quote}”，表四 {'+'.join(keys)}={fmt(table)}",
+                        f"text '{fig.quote}', table 四 {' + '.join(keys)} = {fmt(table)}", list(keys), not part))
+    return out
+
+
+def _all_upheld(reader: CellReader, sentence: str, groups: set[str]) -> list[tuple[str, str, list[str], bool]]:
+    out = []
+    for g in sorted(groups):
+        prefixes = ["t4_review"] if g == "review" else ["t4_suit_direct", "t4_suit_after_review"]
+        for p in prefixes:
+            upheld, total = reader.value(f"{p}_upheld"), reader.value(f"{p}_total")
+            if upheld is not None and total is not None and upheld != total:
+                out.append((f"正文称“均获维持”，但表四 {p}_upheld={fmt(upheld)}、{p}_total={fmt(total)}",
+                            f"text says all were upheld, but table 四 {p}_upheld = {fmt(upheld)}, {p}_total = {fmt(total)}",
+                            [f"{p}_upheld", f"{p}_total"], False))
+    return out
+
+
+# --- section 二 statements ---------------------------------------------------------
+
+NORMATIVE_ISSUED = re.compile(r"(?:制发|印发|出台|制定)了?(?:行政)?规范性文件")
+NO_POWER = re.compile(
+    r"(?:无|没有|不具有|不具备|不承担)(?P<what>(?:行政许可|行政处罚|行政强制)(?:(?:、|和|及|或)(?:行政许可|行政处罚|行政强制))*)"
+    r"等?的?(?:职权|权限|职能|权力|事权)"
+)
+POWER_CELLS = {
+    "v2021": {"行政许可": "t2_license_decisions", "行政处罚": "t2_penalty_decisions", "行政强制": "t2_coercion_decisions"},
+    "v2019": {"行政许可": "t2v19_license_decisions", "行政处罚": "t2v19_penalty_decisions",
+              "行政强制": "t2v19_coercion_decisions"},
+}
+
+
+def check_normative(report: ParsedReport, text: str) -> list[Finding]:
+    key = {"v2021": "t2_normative_issued", "v2019": "t2v19_normative_new_made"}.get(report.report_format)
+    table = report.cells.get(key) if key else None
+    if key is None or table is None:
+        return []
+    for sentence in sentences(text):
+        for m, fig in figures_after(sentence, NORMATIVE_ISSUED, units="件|份|个"):
+            if fig is None or re.search(r"和|及|、|其他|废止|清理|修订|备案|累计|解读", fig.gap):
+                continue
+            prefix = fig.clause_prefix
+            if is_cumulative(prefix) or mentions_other_year(prefix, report.year):
+                continue
+            if report.report_kind == "summary" and subject_is_part(sentence[: m.start()]):
+                continue
+            if fig.value != table:
+                return [make_finding("NARR-NORMATIVE", f"正文“{fig.quote}”，表二 {key}={fmt(table)}",
+                                     f"text '{fig.quote}', table 二 {key} = {fmt(table)}", [key])]
+    return []
+
+
+def check_no_power(report: ParsedReport, text: str) -> list[Finding]:
+    cells = POWER_CELLS.get(report.report_format)
+    if not cells:
+        return []
+    for m in NO_POWER.finditer(text):
+        nonzero = [cells[w] for w in cells if w in m.group("what") and (report.cells.get(cells[w]) or 0) > 0]
+        if nonzero:
+            shown = "、".join(f"{k}={fmt(report.cells[k] or 0)}" for k in nonzero)
+            return [make_finding("T2-LICENSE-NO-POWER", f"正文“{m.group(0)}”，但 {shown}",
+                                 f"text '{m.group(0)}' but {shown.replace('、', ', ')}", nonzero)]
+    return []
+
+
+# --- fees, units, placeholders, cumulative figures ------------------------------------
+
+FEE_CHARGED = re.compile(r"收取(?:了)?(?:信息处理费|信息公开处理费)[^,;。]{0,6}?(\d+(?:\.\d+)?)元")
+FEE_NOT_CHARGED = re.compile(r"未(?:收取|收缴|产生)[^,;。]{0,10}?(?:信息处理费|信息公开处理费)")
+
+
+def check_fee(report: ParsedReport, prepared: dict[str, str]) -> list[Finding]:
+    out = []
+    section_six = prepared.get("6", "")
+    misplaced = [n for n, t in prepared.items() if n not in ("6", "0") and FEE_CHARGED.search(t)]
+    if misplaced and "处理费" not in section_six:
+        out.append(("信息处理费写在第" + "、".join(misplaced) + "部分，应在第六部分报告",
+                    f"information-processing fee stated in section(s) {', '.join(misplaced)}, not in section 六"))
+    no_fee_closures = report.cells.get("t3_other_no_fee__total")
+    if FEE_NOT_CHARGED.search(section_six) and no_fee_closures:
+        out.append((f"第六部分称未收取信息处理费，但表三“逾期未缴费”{fmt(no_fee_closures)}件，需说明",
+                    f"section 六 says no fee was charged, but {fmt(no_fee_closures)} applications were closed for non-payment"))
+    if not out:
+        return []
+    return [make_finding("NARR-FEE", "；".join(z for z, _ in out), "; ".join(e for _, e in out),
+                         ["t3_other_no_fee__total"] if no_fee_closures else [])]
+
+
+WAN_FIGURE = re.compile(r"(\d+)万(条|件|个)")
+
+
+def check_units(prepared: dict[str, str]) -> list[Finding]:
+    for text in prepared.values():
+        for m in WAN_FIGURE.finditer(text):
+            unit = m.group(2)
+            window = text[m.end() : m.end() + 200].split("。", 2)
+            following = "。".join(window[:2])
+            parts = [int(x) for x in re.findall(rf"(\d+){unit}", following)]
+            stated = int(m.group(1))
+            running = 0
+            for i, p in enumerate(parts[:6]):
+                running += p
+                if i >= 1 and running == stated:
+                    listed = "+".join(str(x) for x in parts[: i + 1])
+                    return [make_finding("NARR-UNIT", f"“{m.group(0)}”，而分项{listed}={stated}{unit}",
+                                         f"'{m.group(0)}' while the parts {listed} = {stated} {unit}")]
+    return []
+
+
+PLACEHOLDER_GAP = re.compile(r"[\u4e00-\u9fff][ \u3000\u00a0\t]{2,}(?:条|件|个|篇|期|场|项|元)")
+PLACEHOLDER_LITERAL = re.compile(r"[\u4e00-\u9fff](?:XX|××|xx|X|N|Ｘ|ＸＸ)(?:件|条)")
+
+
+def check_placeholders(report: ParsedReport) -> list[Finding]:
+    hits = []
+    for number in NARRATIVE_SECTIONS:
+        for line in report.sections.get(number, "").splitlines():
+            m = PLACEHOLDER_GAP.search(line) or PLACEHOLDER_LITERAL.search(line)
+            if m:
+                hits.append(line.strip()[:60])
+    if not hits:
+        return []
+    return [make_finding("NARR-PLACEHOLDER", "；".join(f"“{h}”" for h in hits), "; ".join(f"'{h}'" for h in hits))]
+
+
+CUMULATIVE = re.compile(
+    r"(?:截止|截至)[^,;。]{0,12}?(?:年底|年末)[^,;。]{0,4}?(?:累计|共|总共|共计)[^,;。]{0,6}?"
+    r"(?:主动公开|受理|收到|办理|答复|公开|发布)[^,;。]{0,20}?\d+"
+    r"|历年累计[^,;。]{0,20}?\d+"
+)
+
+
+def check_cumulative(text: str) -> list[Finding]:
+    quotes = [m.group(0) for m in CUMULATIVE.finditer(text)]
+    if not quotes:
+        return []
+    return [make_finding("META-PERIOD-CUMULATIVE", "；".join(f"“{q}”" for q in quotes),
+                         "; ".join(f"'{q}'" for q in quotes))]
+
+
+def check_narrative(report: ParsedReport) -> list[Finding]:
+    """Every narrative-reading rule; nothing when the report carries no narrative text."""
+    if not report.sections:
+        return []
+    prepared = {n: prepare(t) for n, t in report.sections.items() if n in NARRATIVE_SECTIONS}
+    overview = prepared.get("1", "")
+    out: list[Finding] = []
+    if report.report_format != "pre2019":
+        out += check_applications(report, overview)
+        out += check_results(report, overview)
+        out += check_percentages(report, overview)
+        out += check_appeals(report, overview)
+        out += check_normative(report, overview)
+        out += check_no_power(report, " ".join(prepared.values()))
+        out += check_fee(report, prepared)
+    out += check_units(prepared)
+    out += check_placeholders(report)
+    out += check_cumulative(overview)
+    return out
