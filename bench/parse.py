@@ -54,7 +54,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(items: list[CorpusItem]) -> dict[str, FormatStats]:
+def measure(items: list[CorpusItem], *, by_style: bool = False) -> dict[str, FormatStats]:
     stats: dict[str, FormatStats] = {}
     warmed: set[str] = set()
     for item in items:
@@ -63,7 +63,7 @@ def measure(items: list[CorpusItem]) -> dict[str, FormatStats]:
             warmed.add(item.input_format)
             with contextlib.suppress(UnreadableDocument):
                 parse_document(data, item.path.name)
-        entry = stats.setdefault(item.input_format, FormatStats())
+        entry = stats.setdefault(item.style if by_style else item.input_format, FormatStats())
         entry.reports += 1
         checked = len(item.truth["cells"]) + 3
         entry.cells += checked
@@ -88,7 +88,7 @@ def measure(items: list[CorpusItem]) -> dict[str, FormatStats]:
 
 
 def print_table(stats: dict[str, FormatStats]) -> None:
-    header = f"{'format':7} {'reports':>7} {'unread':>6} {'cells':>7} {'accuracy':>9} {'wrong':>6} {'flagged':>8} {'wrong@1.0':>9} {'ms/rep p50':>10} {'p95':>8} {'ms/page p50':>11} {'p95':>8}"
+    header = f"{'group':23} {'reports':>7} {'unread':>6} {'cells':>7} {'accuracy':>9} {'wrong':>6} {'flagged':>8} {'wrong@1.0':>9} {'ms/rep p50':>10} {'p95':>8} {'ms/page p50':>11} {'p95':>8}"
     print(header)
     print("-" * len(header))
     totals = FormatStats()
@@ -111,7 +111,7 @@ def _print_row(name: str, s: FormatStats) -> None:
         else f"{'-':>11} {'-':>8}"
     )
     print(
-        f"{name:7} {s.reports:7d} {s.unreadable:6d} {s.cells:7d} {accuracy:9.2%} {s.wrong:6d} {flagged:>8} {s.wrong_confident:9d} "
+        f"{name:23} {s.reports:7d} {s.unreadable:6d} {s.cells:7d} {accuracy:9.2%} {s.wrong:6d} {flagged:>8} {s.wrong_confident:9d} "
         f"{statistics.median(s.ms_per_report):10.1f} {_percentile(s.ms_per_report, 0.95):8.1f} {page}"
     )
 
@@ -122,13 +122,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--per-style", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--by-style", action="store_true", help="one row per rendering style instead of per format"
+    )
     args = parser.parse_args(argv)
     items = build_corpus(
         default_corpus_dir(per_style=args.per_style, seed=args.seed), per_style=args.per_style, seed=args.seed
     )
     _pin_to_one_core()
     print(f"{len(items)} synthetic reports, {args.per_style} per style, seed {args.seed}")
-    print_table(measure(items))
+    print_table(measure(items, by_style=args.by_style))
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ def render(truth: dict[str, Any], style: str = "docx_template") -> tuple[str, by
         for table in (table3, table4):
             _repeat_header_rows(table, 3)
         _stretch_rows(table3, first=3)
+        _add_page_number_footer(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return f"{truth['title']}.docx", buffer.getvalue()
@@ -206,6 +207,24 @@ def _stretch_rows(table: Table, *, first: int) -> None:
         height.set(qn("w:val"), "620")
         height.set(qn("w:hRule"), "atLeast")
         row._tr.get_or_add_trPr().append(height)
+
+
+def _add_page_number_footer(document: Document) -> None:
+    """ "— N —" under every page: PDF text then has page numbers in the middle of table 三."""
+    paragraph = document.sections[0].footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run("— ")
+    for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
+        run = paragraph.add_run()
+        if kind:
+            field = OxmlElement("w:fldChar")
+            field.set(qn("w:fldCharType"), kind)
+            run._r.append(field)
+        else:
+            instruction = OxmlElement("w:instrText")
+            instruction.text = text
+            run._r.append(instruction)
+    paragraph.add_run(" —")
 
 
 def _replace_table(old: Table, new: Table) -> None:

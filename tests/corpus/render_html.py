@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +31,7 @@ _COLUMN_WIDTH = {"t2": 142, "t3": 58, "t4": 40}
 def render(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
     if style not in HTML_STYLES:
         raise ValueError(f"unknown HTML style {style!r}")
-    article = _article(truth)
+    article = _article(truth, _jcms_label if style == "html_jcms_gb2312" else _same)
     if style == "html_trs_utf8":
         page, encoding = _trs_page(truth, article, charset="utf-8"), "utf-8"
     elif style == "html_jcms_gb2312":
@@ -52,7 +53,9 @@ def render(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
 # --- article ------------------------------------------------------------------
 
 
-def _table_html(grid: TableGrid, number: Callable[[str], str]) -> str:
+def _table_html(
+    grid: TableGrid, number: Callable[[str], str], label: Callable[[str], str] = lambda t: t
+) -> str:
     width = _COLUMN_WIDTH[grid.name]
     rows = []
     for row in grid.rows():
@@ -63,7 +66,7 @@ def _table_html(grid: TableGrid, number: Callable[[str], str]) -> str:
                 attrs += f' rowspan="{cell.rowspan}"'
             if cell.colspan > 1:
                 attrs += f' colspan="{cell.colspan}"'
-            text = number(cell.key) if cell.key else cell.text
+            text = number(cell.key) if cell.key else label(cell.text)
             inner = html.escape(text).replace("\n", "<br />") if text else "&nbsp;"
             tds.append(f'<td{attrs}><p align="center"><span style="font-size:14px">{inner}</span></p></td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
@@ -77,7 +80,16 @@ def _paragraphs(text: str) -> str:
     return "".join(f'<p style="text-indent:2em">{html.escape(line)}</p>' for line in text.split("\n") if line)
 
 
-def _article(truth: dict[str, Any]) -> str:
+def _same(text: str) -> str:
+    return text
+
+
+def _jcms_label(text: str) -> str:
+    """Item numbers as "1、" (an accepted variant, spec §3.3), as some county sites type them."""
+    return re.sub(r"^(\d)\.", r"\1、", text)
+
+
+def _article(truth: dict[str, Any], label: Callable[[str], str]) -> str:
     style = NumberStyle(thousands=True)
     grids = all_grids(truth)
     parts = [
@@ -87,7 +99,7 @@ def _article(truth: dict[str, Any]) -> str:
     for number, heading in section_titles(truth).items():
         parts.append(f"<p><strong>{html.escape(heading)}</strong></p>")
         if number in grids:
-            parts.append(_table_html(grids[number], lambda k: style.format(truth, k)))
+            parts.append(_table_html(grids[number], lambda k: style.format(truth, k), label))
         else:
             parts.append(_paragraphs(truth["sections"][number]))
     return "\n".join(parts)

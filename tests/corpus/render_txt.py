@@ -133,7 +133,8 @@ def _seed_table3(truth: dict[str, Any], number: Callable[[str], str], *, subtota
     labels = t3_row_labels(truth)
     seen_groups: set[str] = set()
     for index, (row, group, item) in enumerate(labels):
-        item = _ascii_label(item)
+        # The seed's accepted label variant (spec §3.3) for 2.其他法律行政法规禁止公开.
+        item = _ascii_label(item).replace("行政法规禁止", "法规禁止")
         if index == 0:
             lines += ["三、本年度办理\t" + item, "\t" + "\t".join(values(row)), ""]
         elif index == 1:
@@ -213,13 +214,19 @@ def _generic_table3(
     return lines
 
 
+def _wrap_t3_header(lines: list[str]) -> list[str]:
+    """Header words wrapped inside their cells, as PDF text shows them ("商业\\n企业")."""
+    wrapped_org_header = ["  商业  科研  社会公益  法律服务", "  企业  机构  组织  机构  其他"]
+    return [lines[0], lines[1], *wrapped_org_header, *lines[3:]]
+
+
 def _txt_space_bom(truth: dict[str, Any]) -> tuple[str, str, str]:
     """Space-separated with thousands separators; blanks must show as a dash or they vanish."""
     style = NumberStyle(thousands=True, blank_as="—")
     number = lambda k: style.format(truth, k)  # noqa: E731
     tables = {
         "2": ["  ".join(t for t in r if t) for r in _t2_rows(truth, table2_grid(truth), number)],
-        "3": _generic_table3(truth, number, sep="  ", wrap_long_labels=True),
+        "3": _wrap_t3_header(_generic_table3(truth, number, sep="  ", wrap_long_labels=True)),
         "4": [
             "行政复议  行政诉讼",
             "未经复议直接起诉  复议后起诉",
@@ -297,7 +304,16 @@ def _md_table3(truth: dict[str, Any], number: Callable[[str], str]) -> list[str]
 
 
 def _md_pdf_dump(truth: dict[str, Any]) -> tuple[str, str, str]:
-    number = lambda k: NumberStyle(thousands=True).format(truth, k)  # noqa: E731
+    style = NumberStyle(thousands=True)
+
+    def number(key: str) -> str:
+        # A number with a bracketed note, as 上海市人民政府办公厅 2025 prints "22（其中修订16件）".
+        text = style.format(truth, key)
+        value = truth["cells"][key]
+        if key == "t2_normative_issued" and key not in truth["markers"] and value >= 2:
+            return f"{text}（其中修订{value // 2}件）"
+        return text
+
     t2_lines: list[str] = []
     block: list[list[str]] = []
     for tokens in _t2_rows(truth, table2_grid(truth), number):

@@ -248,3 +248,23 @@ def test_build_corpus_writes_truths_and_reuses_the_cache(tmp_path: Any) -> None:
     before = {i.path: i.path.stat().st_mtime_ns for i in items}
     again = build_corpus(tmp_path, per_style=2, seed=1, styles=styles)
     assert {i.path: i.path.stat().st_mtime_ns for i in again} == before
+
+
+def test_compare_finds_a_wrong_cell_and_judges_its_confidence() -> None:
+    from shared.report import CellDetail, ParsedReport
+    from tests.corpus.compare import compare, wrong_at_full_confidence
+
+    truth = random_truth(random.Random(12), report_format="v2021", hybrid=True, kind="summary")
+    fields = {name: truth[name] for name in ("agency", "year", "report_format")}
+    parsed = ParsedReport(**fields, cells=dict(truth["cells"]))
+    assert compare(truth, parsed) == []
+    key = t3_key("granted", "total")
+    parsed.cells[key] = truth["cells"][key] + 1
+    parsed.cells[t3_key("other_other", "natural")] = 0  # must be null in a hybrid table
+    misses = compare(truth, parsed)
+    assert [m.key for m in misses] == [key, t3_key("other_other", "natural")]
+    assert len(wrong_at_full_confidence(misses)) == 2  # no detail: presented as certain
+    parsed.cell_details[key] = CellDetail(raw="?", confidence=0.4)
+    assert [m.key for m in wrong_at_full_confidence(compare(truth, parsed))] == [t3_key("other_other", "natural")]
+    parsed.year = truth["year"] - 1
+    assert "year" in [m.key for m in compare(truth, parsed)]

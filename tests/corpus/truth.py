@@ -338,7 +338,7 @@ def _random_blank_markers(rng: random.Random, cells: dict[str, int | float | Non
     if policy == "rules_slash":
         return dict.fromkeys((k for k in zero_keys if k.startswith(("t2_rules", "t2v19_rules"))), "/")
     if policy == "scattered_dash":
-        return {k: rng.choice(("—", "/", "")) for k in zero_keys if rng.random() < 0.15}
+        return {k: rng.choice(("—", "/", "", "-", "无")) for k in zero_keys if rng.random() < 0.15}
     return {}
 
 
