@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from services.ingest.auth import Principal
 from services.ingest.bundles import BundleLimits, is_zip, unpack_bundle
 from shared.db import session_scope
-from shared.models import Document, Stage, Status, Upload, utcnow
+from shared.models import Document, Stage, Status, Upload, iso, utcnow
 from shared.settings import Settings
 from shared.storage import ObjectStore, raw_key
 from shared.tracking import dispatch_pending, enqueue, record_event
@@ -113,7 +113,7 @@ def document_summary(doc: Document) -> dict[str, Any]:
         "filename": doc.filename,
         "sha256": doc.sha256,
         "size": doc.size,
-        "received_at": doc.received_at.isoformat() + "Z",
+        "received_at": iso(doc.received_at),
         "status": doc.status.value,
     }
     if doc.duplicate_of is not None:

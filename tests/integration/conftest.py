@@ -3,6 +3,7 @@ server (moto's) started here. Each test module gets a fresh database and Redis D
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import document_summary
 from shared.db import session_scope
-from shared.models import STAGE_RUNNING, STAGE_WAITING, Document, DocumentEvent, Stage, Status, utcnow
+from shared.models import STAGE_RUNNING, STAGE_WAITING, Document, DocumentEvent, Stage, Status, iso, utcnow
 from shared.tracking import dispatch_pending, enqueue, set_status
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -48,7 +48,7 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
         published_at=doc.published_at,
         history=[
             {
-                "at": e.at.isoformat() + "Z",
+                "at": iso(e.at),
                 "status": e.status.value,
                 "stage": e.stage.value if e.stage else None,
                 "attempt": e.attempt,

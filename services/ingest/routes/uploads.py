@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import IncomingFile, document_summary, receive
 from shared.db import session_scope
-from shared.models import Document, Upload
+from shared.models import Document, Upload, iso
 from shared.settings import get_settings
 from shared.storage import open_store
 
@@ -65,7 +65,7 @@ def get_upload(upload_id: str, principal: Annotated[Principal, Depends(require(*
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")
         return {
             "upload_id": upload.id,
-            "created_at": upload.created_at.isoformat() + "Z",
+            "created_at": iso(upload.created_at),
             "agency": upload.agency_hint,
             "year": upload.year_hint,
             "documents": [document_summary(d) for d in visible],
