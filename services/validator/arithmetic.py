@@ -154,17 +154,23 @@ def _row_shift_repairs(
     broken: Sequence[Identity],
     grid: Sequence[Sequence[str]],
 ) -> list[Repair]:
-    """A whole row read one column to the left or right."""
+    """A whole row read one column to the left or right; the value pushed off the end is
+    recovered from the row sum (the grid's last column is the row total)."""
     repairs = []
     for row in grid:
         row_values: list[Number] = [v for v in (values.get(k) for k in row) if v is not None]
         if len(row_values) != len(row):
             continue
-        for direction, label_zh, label_en in ((1, "右", "right"), (-1, "左", "left")):
-            # The values as they would sit if the row is moved back by one column.
-            shifted = row_values[direction:] + [0] if direction == 1 else [0] + row_values[:-1]
+        # Read one column too far right: move everything left; the lost total is the sum of the parts.
+        moved_left = [*row_values[1:], sum(row_values[1:])]
+        # Read one column too far left: move everything right; the lost first part is total − others.
+        moved_right = [0] + row_values[:-1]
+        moved_right[0] = moved_right[-1] - sum(moved_right[1:-1])
+        for shifted, label_zh, label_en in ((moved_left, "右", "right"), (moved_right, "左", "left")):
+            if shifted[0] < 0:
+                continue
             changes: dict[str, Number] = {k: v for k, v in zip(row, shifted, strict=True) if v != values.get(k)}
-            if changes and _holds_everywhere(identities, values, changes, broken):
+            if len(changes) > 1 and _holds_everywhere(identities, values, changes, broken):
                 zh = f"疑似整行错位：{row[0].rsplit('__', 1)[0]} 行的数值整体向{label_zh}偏移了一列"
                 en = f"whole row {row[0].rsplit('__', 1)[0]} appears shifted one column to the {label_en}"
                 repairs.append(Repair(changes, row[0], "row_shift", zh, en))

@@ -106,17 +106,17 @@ class CellReader:
     def has_printed_digits(self, key: str) -> bool:
         return self.value(key) is not None and self.marker(key) is None
 
-    def shown(self, key: str) -> str:
-        """A cell value as a reviewer reads it in a message: '0（空白）', '12', 'null'."""
+    def shown(self, key: str, lang: str = "zh") -> str:
+        """A cell value as a reviewer reads it in a message: '0（空白）' / '0 (blank)', '12', 'null'."""
         v = self.value(key)
         if v is None:
             return "null"
         text = fmt(v)
         marker = self.marker(key)
         if marker == "blank":
-            return f"{text}（空白）"
+            return f"{text}（空白）" if lang == "zh" else f"{text} (blank)"
         if marker:
-            return f"{text}（“{marker}”）"
+            return f"{text}（“{marker}”）" if lang == "zh" else f"{text} ('{marker}')"
         return text
 
 

@@ -56,8 +56,8 @@ def _carry(report: ParsedReport, previous: ParsedReport) -> list[Finding]:
         out.append(make_finding(
             f"XY-CARRY-{c}",
             f"{COLUMN_ZH[c]}列：本年上年结转={now.shown(carried_in)}，{previous.year}年结转下年度={before.shown(carried_out)}",
-            f"column {c}: carried-in this year {now.shown(carried_in)}, carried-out in {previous.year} "
-            f"{before.shown(carried_out)}",
+            f"column {c}: carried-in this year {now.shown(carried_in, 'en')}, carried-out in {previous.year} "
+            f"{before.shown(carried_out, 'en')}",
             [carried_in], severity="error" if hard else "warning"))
     return out
 

@@ -91,7 +91,7 @@ def check_table_four(report: ParsedReport, previous: ParsedReport | None) -> lis
         out.append(make_finding(
             ident.rule,
             f"{T4_GROUP_ZH[group]}：总计={reader.shown(ident.lhs[0])}，{parts}={fmt(right)}，相差{fmt(abs(left - right))}",
-            f"{group}: total = {reader.shown(ident.lhs[0])}, upheld + corrected + other + pending = {fmt(right)}, "
+            f"{group}: total = {reader.shown(ident.lhs[0], 'en')}, upheld + corrected + other + pending = {fmt(right)}, "
             f"off by {fmt(abs(left - right))}",
             ident.cells))
     mapped = [k for k in T4_KEYS if reader.value(k) is not None]
@@ -216,9 +216,10 @@ def _markers(report: ParsedReport, reader: CellReader) -> list[Finding]:
         all((v or 0) == 0 for k, v in report.cells.items() if _table_of(k) == t) for t in tables
     )
     sample = "、".join(f"{k}（{reader.marker(k)}）" for k in marked[:12]) + ("等" if len(marked) > 12 else "")
+    sample_en = ", ".join(f"{k} ({reader.marker(k)})" for k in marked[:12]) + (", …" if len(marked) > 12 else "")
     return [make_finding(
         "NUM-MARKER", f"{len(marked)}个单元格为空白或标记，按0计：{sample}",
-        f"{len(marked)} cells are blank or a marker and read as 0: {sample}", marked,
+        f"{len(marked)} cells are blank or a marker and read as 0: {sample_en}", marked,
         severity="info" if only_empty_tables else "warning")]
 
 
