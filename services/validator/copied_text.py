@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from shared.report import Finding, ParsedReport
 
@@ -21,6 +21,7 @@ from .agency import AgencyLevel, normalise_agency_name, to_simplified
 from .catalogue import make_finding
 
 NUM_PERM = 128
+SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one
 SHINGLE_CHARS = 5
 COPY_THRESHOLD = 0.9
 # LSH bands are tuned lower than the verdict so near-threshold pairs are not missed; every
@@ -57,7 +58,7 @@ def text_signature(text: str) -> list[int]:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return []
-    mh = MinHash(num_perm=NUM_PERM, seed=1)
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     mh.update_batch(list(grams))
     return [int(v) for v in mh.hashvalues]
 
@@ -84,7 +85,7 @@ class PeerTextIndex:
             return
         values = np.asarray(signature, dtype=np.uint64)
         self._entries[doc_id] = (normalise_agency_name(agency), values)
-        self._lsh.insert(doc_id, MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values), check_duplication=False)
+        self._lsh.insert(doc_id, MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values, scheme="affine32"), check_duplication=False)
 
     @classmethod
     def from_signatures(
@@ -108,7 +109,7 @@ class PeerTextIndex:
         values = np.asarray(signature, dtype=np.uint64)
         excluded = normalise_agency_name(exclude_agency) if exclude_agency else None
         out = []
-        for doc_id in self._lsh.query(MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values)):
+        for doc_id in self._lsh.query(MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values, scheme="affine32")):
             agency, other = self._entries[doc_id]
             if agency == excluded:
                 continue
@@ -116,6 +117,11 @@ class PeerTextIndex:
             if similarity >= self.threshold:
                 out.append((doc_id, agency, similarity))
         return sorted(out, key=lambda t: -t[2])
+
+
+def _lean(values: np.ndarray) -> LeanMinHash:
+    """A stored signature as a MinHash LSH can hash (no permutations needed)."""
+    return LeanMinHash(seed=1, hashvalues=values, scheme=SCHEME)
 
 
 def peer_texts(report: ParsedReport) -> dict[str, str]:

@@ -113,10 +113,10 @@ def consistent_report(seed: int, layout: str = "v2021") -> ParsedReport:
         cells[f"t4_{g}_total"] = sum(parts)
     if fmt == "v2021":
         for x in ("rules", "normative"):
-            issued = rng.randint(0, 10)
+            issued = rng.randint(0, 10) if x == "normative" else 0  # a district bureau makes no 规章
             cells[f"t2_{x}_issued"] = issued
-            cells[f"t2_{x}_repealed"] = rng.randint(0, 5)
-            cells[f"t2_{x}_in_force"] = issued + rng.randint(0, 50)
+            cells[f"t2_{x}_repealed"] = rng.randint(0, 5) if x == "normative" else 0
+            cells[f"t2_{x}_in_force"] = issued + (rng.randint(0, 50) if x == "normative" else 0)
         for k in T2_KEYS_V2021[6:9]:
             cells[k] = rng.randint(0, 500)
         cells["t2_fee_amount_wan"] = round(rng.uniform(0, 100), 2)
