@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-SETTLED = {"needs_review", "rejected", "approved", "published", "failed", "superseded"}
+SETTLED = {"needs_review", "rejected", "published", "failed", "superseded"}
 BATCH_FILES = 20
 
 
@@ -80,7 +80,7 @@ def wait_for_documents(
 
 def _verdict(doc: dict[str, Any]) -> str:
     if doc.get("error"):
-        return str(doc["error"])
+        return str(doc["error"])[:120]
     findings = doc.get("findings") or []
     errors = [f["rule"] for f in findings if f["severity"] == "error"]
     warnings = [f["rule"] for f in findings if f["severity"] == "warning"]
@@ -97,7 +97,7 @@ def _verdict(doc: dict[str, Any]) -> str:
 
 
 def print_results(documents: list[dict[str, Any]]) -> None:
-    table = Table("id", "file", "agency", "year", "status", "why")
+    table = Table("id", "file", "agency", "year", "status", "why", expand=True)
     for doc in documents:
         table.add_row(
             str(doc["id"]),
@@ -107,7 +107,7 @@ def print_results(documents: list[dict[str, Any]]) -> None:
             doc["status"],
             _verdict(doc),
         )
-    Console().print(table)
+    Console(width=max(140, Console().width)).print(table)
 
 
 def print_document(doc: dict[str, Any]) -> None:

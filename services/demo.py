@@ -35,6 +35,21 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"the API did not become healthy at {url}")
 
 
+def _approve_for_the_portal(api_url: str, ops_token: str, reviewer_token: str, documents: list[dict]) -> list[dict]:
+    """Approve `needs_review` reports so the portal has something to show."""
+    from services.client import wait_for_documents
+
+    waiting = [d["id"] for d in documents if d["status"] == "needs_review"]
+    for doc_id in waiting:
+        httpx.post(
+            f"{api_url}/api/v1/documents/{doc_id}/approve",
+            headers={"Authorization": f"Bearer {reviewer_token}"},
+            json={"reason": "demo: warnings read and accepted"},
+            timeout=30,
+        ).raise_for_status()
+    return wait_for_documents(api_url, ops_token, waiting, timeout=300) if waiting else []
+
+
 def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")) -> int:
     console = Console()
     shutil.rmtree(data_dir, ignore_errors=True)  # a demo starts from nothing, every time
@@ -56,6 +71,7 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
     upgrade_schema()
     with session_scope() as session:
         ops_token = create_token(session, Role.ops, label="demo")
+        reviewer_token = create_token(session, Role.reviewer, label="demo reviewer")
     logs = data_dir / "logs"
     logs.mkdir()
     processes = [
@@ -70,6 +86,10 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
         documents = upload_files(api_url, ops_token, files, agency=None, year=None)
         documents = wait_for_documents(api_url, ops_token, [d["id"] for d in documents], timeout=300)
         print_results(documents)
+        documents = _approve_for_the_portal(api_url, ops_token, reviewer_token, documents)
+        if documents:
+            console.print("\nAs a reviewer would, the demo approves the reports that only carry warnings:")
+            print_results(documents)
         console.print(f"\nPortal:  {api_url}/portal/\nAPI:     {api_url}/docs\nToken (ops): {ops_token}")
         console.print(f"Logs:    {logs}")
         if keep_running:
