@@ -97,15 +97,13 @@ class _ReproducibleZip(zipfile.ZipFile):
 
 def year_xlsx(reports: Sequence[PortalReport], year: int) -> bytes:
     columns = cell_columns(reports)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new Workbook always has one sheet
-    sheet.title = str(year)
+    workbook = Workbook(write_only=True)  # streaming writer: several times faster
+    sheet = workbook.create_sheet(str(year))
+    sheet.freeze_panes = "E2"
     sheet.append([*META_COLUMNS, *columns])
     for report in reports:
         cells = report.parsed.cells
         sheet.append([*_meta_values(report), *(cells.get(key) for key in columns)])
-    sheet.freeze_panes = "E2"
     # openpyxl's save_workbook stamps the current time; write through ExcelWriter instead.
     fixed = datetime(2000, 1, 1)
     workbook.properties.created = fixed

@@ -284,6 +284,25 @@ def _index_page(current: Sequence[PortalReport]) -> str:
     return ENVIRONMENT.get_template("index.html").render(root="", years=years, link=_report_link)
 
 
+def _agencies_page(current: Sequence[PortalReport]) -> str:
+    """Government → agency → one column per year, so gaps in an agency's series show."""
+    table: dict[str, dict[str, dict[int, PortalReport]]] = defaultdict(lambda: defaultdict(dict))
+    names: dict[str, str] = {}  # folded → the name as last published
+    for report in sorted(current, key=lambda r: r.year):
+        folded = fold_name(report.agency)
+        names[folded] = report.agency
+        table[report.government or NO_GOVERNMENT][folded][report.year] = report
+    governments = [
+        (government, [(names[folded], table[government][folded]) for folded in sorted(table[government])])
+        for government in sorted(table, key=fold_name)
+    ]
+    published_years = [r.year for r in current]
+    years = list(range(min(published_years), max(published_years) + 1)) if published_years else []
+    return ENVIRONMENT.get_template("agencies.html").render(
+        root="", governments=governments, years=years, link=_report_link
+    )
+
+
 def search_index(current: Sequence[PortalReport]) -> bytes:
     """The search page's data: each report's name folded server-side, plus the 繁→简 table."""
     entries = [
@@ -335,6 +354,7 @@ def site_files(
     by_year = _by_year(current)
     files: dict[str, bytes] = {
         "index.html": _index_page(current).encode("utf-8"),
+        "agencies.html": _agencies_page(current).encode("utf-8"),
         "search.html": ENVIRONMENT.get_template("search.html").render(root="").encode("utf-8"),
         "search-index.json": search_index(current),
         "stats.html": _stats_page(current).encode("utf-8"),

@@ -188,3 +188,16 @@ def test_xlsx_bytes_do_not_depend_on_the_clock(monkeypatch):
     real_localtime = time.localtime
     monkeypatch.setattr(time, "localtime", lambda seconds=None: real_localtime(86400 * 400))
     assert year_xlsx(reports, 2023) == first
+
+
+def test_agencies_page_shows_each_agency_across_years():
+    first = portal_report(real_truth("luoyang-xigong-2022"), government="洛阳市西工区人民政府")
+    truth = real_truth("luoyang-xigong-2022")
+    truth["year"] = 2024
+    later = portal_report(truth, document_id=2, government="洛阳市西工区人民政府")
+    page = site_files([first, later])["agencies.html"].decode()
+    row = page[page.index("<tr><td>西工区城市改造办公室</td>") :].split("</tr>")[0]
+    assert (
+        f'href="reports/{first.slug}/index.html"' in row and f'href="reports/{later.slug}/index.html"' in row
+    )
+    assert row.count("<td></td>") == 1  # 2023: nothing published
