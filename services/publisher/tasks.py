@@ -11,8 +11,8 @@ from __future__ import annotations
 from celery import Task
 from sqlmodel import Session, col, select
 
-from services.publisher.model import PortalReport, deadline_status_of, report_slug
-from services.publisher.render import report_files
+from services.publisher import PortalReport, deadline_status_of, report_files, report_slug, site_files
+from services.publisher.write import content_type_for
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.models import Document, Publication, Stage, Status, utcnow
 from shared.report import ParsedReport
@@ -27,7 +27,9 @@ def publish(self: Task, document_id: int) -> None:
     run_stage(self, Stage.publish, document_id, publish_approved_document)
 
 
-def portal_report(doc: Document, raw: ObjectStore, earlier: list[PortalReport]) -> PortalReport:
+def portal_report(doc: Document, raw: ObjectStore | None, earlier: list[PortalReport]) -> PortalReport:
+    """The portal's view of a document; `raw=None` leaves the original file out (index pages
+    do not need it)."""
     if doc.parsed is None or doc.agency is None or doc.year is None or doc.id is None:
         raise PermanentStageError("an approved report needs its agency and year to be published")
     parsed = ParsedReport.from_json(doc.parsed)
@@ -43,7 +45,7 @@ def portal_report(doc: Document, raw: ObjectStore, earlier: list[PortalReport]) 
         published_at=doc.published_at or utcnow(),
         deadline_status=deadline_status_of(published_on, doc.year, parsed.report_kind),
         original_filename=doc.filename,
-        original=raw.get(doc.storage_key) if doc.storage_key else None,
+        original=raw.get(doc.storage_key) if raw is not None and doc.storage_key else None,
         parsed=parsed,
         superseded_versions=earlier,
     )
@@ -68,8 +70,11 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     earlier_docs = _earlier_publications(session, doc)
     earlier = [portal_report(d, raw, []) for d in earlier_docs]
     report = portal_report(doc, raw, earlier)
+    # The report's own pages first, then the pages that link to it.
     for key, data in report_files(report).items():
-        portal.put(key, data, content_type=_content_type(key))
+        portal.put(key, data, content_type=content_type_for(key))
+    for key, data in site_files([report, *_other_current_reports(session, doc)]).items():
+        portal.put(key, data, content_type=content_type_for(key))
     location = f"reports/{report_slug(report.agency, report.year)}/"
     doc.published_at = report.published_at
     if session.exec(select(Publication).where(Publication.document_id == doc.id)).first() is None:
@@ -93,12 +98,13 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     return StageOutcome(Status.published, detail=f"portal: {location}")
 
 
-def _content_type(key: str) -> str:
-    for suffix, kind in (
-        (".html", "text/html; charset=utf-8"),
-        (".json", "application/json"),
-        (".csv", "text/csv; charset=utf-8"),
-    ):
-        if key.endswith(suffix):
-            return kind
-    return "application/octet-stream"
+def _other_current_reports(session: Session, doc: Document) -> list[PortalReport]:
+    """Every other agency-year's current published report, for the index, search,
+    coverage, statistics and open-data pages.
+
+    Why not rebuild the whole site through write_site: that re-renders every report page
+    on each publication; the site-wide pages are enough to keep the index consistent.
+    """
+    rows = session.exec(select(Document).where(Document.status == Status.published, col(Document.id) != doc.id)).all()
+    mine = (doc.agency_norm or doc.agency, doc.year)
+    return [portal_report(row, None, []) for row in rows if (row.agency_norm or row.agency, row.year) != mine]

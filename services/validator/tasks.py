@@ -20,6 +20,7 @@ from services.validator import (
     text_signature,
     validate,
 )
+from services.validator.copied_text import copy_check_text
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.models import Document, Stage, Status
 from shared.report import ParsedReport
@@ -71,8 +72,8 @@ def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
 
 
 def _narrative(report: ParsedReport) -> str:
-    # Sections 一 and 五 are the free text an agency writes itself; the rest is template.
-    return "\n".join(report.sections.get(n, "") for n in ("1", "5"))
+    # The same text the copy check compares, so stored signatures and fresh ones agree.
+    return copy_check_text(report)
 
 
 def _same_agency(doc: Document, year: int | None):  # type: ignore[no-untyped-def]
