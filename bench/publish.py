@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.publisher import report_files, site_files, write_site  # noqa: E402
+from services.publisher import PortalReport, report_files, site_files, write_site  # noqa: E402
 from services.publisher.write import WriteResult  # noqa: E402
 from shared.storage import LocalStore  # noqa: E402
 from tests.publisher.factories import synthetic_reports  # noqa: E402
@@ -24,7 +24,7 @@ from tests.publisher.factories import synthetic_reports  # noqa: E402
 AS_OF = date(2026, 6, 1)
 
 
-def expected_agencies(reports: list) -> dict[str, list[str]]:
+def expected_agencies(reports: list[PortalReport]) -> dict[str, list[str]]:
     """Every published agency is expected by its government, plus one that never reports."""
     expected: dict[str, list[str]] = {}
     for report in reports:
@@ -35,7 +35,9 @@ def expected_agencies(reports: list) -> dict[str, list[str]]:
     return expected
 
 
-def publish_once(store: LocalStore, reports: list, expected: dict[str, list[str]]) -> tuple[dict[str, float], WriteResult]:
+def publish_once(
+    store: LocalStore, reports: list[PortalReport], expected: dict[str, list[str]]
+) -> tuple[dict[str, float], WriteResult]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     files = site_files(reports, expected, as_of=AS_OF)
@@ -60,7 +62,9 @@ def main() -> None:
     started = time.perf_counter()
     reports = synthetic_reports(args.reports)
     expected = expected_agencies(reports)
-    print(f"built {len(reports)} synthetic PortalReports in {time.perf_counter() - started:.1f} s (not timed below)")
+    print(
+        f"built {len(reports)} synthetic PortalReports in {time.perf_counter() - started:.1f} s (not timed below)"
+    )
     with tempfile.TemporaryDirectory() as directory:
         store = LocalStore(Path(directory))
         for run in (1, 2):

@@ -3,11 +3,12 @@ import io
 import json
 import random
 import re
+from datetime import datetime
 
 import pytest
 
-from services.publisher import data_csv, data_json, render_report_page, report_files, report_slug
-from services.publisher.render import NULL_CELL_TEXT, format_number
+from services.publisher import Retraction, data_csv, data_json, render_report_page, report_files, report_slug
+from services.publisher.render import CSV_COLUMNS, NULL_CELL_TEXT, format_number
 from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, ParsedReport, t3_key
 from tests.corpus.truth import random_truth
 from tests.publisher.factories import portal_report, real_truth
@@ -187,3 +188,29 @@ def test_format_number_is_plain_decimal():
     assert format_number(3) == "3"
     assert format_number(-8) == "-8"
     assert format_number(None) == ""
+
+
+def test_pre2019_report_has_narrative_and_no_tables():
+    truth = real_truth("luoyang-xigong-2022")
+    report = portal_report(truth)
+    report.report_format = "pre2019"
+    report.parsed.report_format = "pre2019"
+    report.parsed.cells = {}
+    report.parsed.cell_details = {}
+    report.parsed.sections = {"1": "概述：本年度主动公开信息 120 条。"}
+    html = render_report_page(report)
+    assert "概述：本年度主动公开信息 120 条。" in html
+    assert "data-key" not in html and '<table class="report-table"' not in html
+    assert data_csv(report).decode("utf-8-sig") == ",".join(CSV_COLUMNS) + "\n"
+
+
+def test_retraction_of_the_current_version_withdraws_the_earlier_ones_too():
+    v1 = portal_report(real_truth("luoyang-xigong-2022"), document_id=1, version=1)
+    v2 = portal_report(real_truth("luoyang-xigong-2022"), document_id=2, version=2)
+    v2.superseded_versions = [v1]
+    v2.retraction = Retraction(datetime(2024, 5, 1), "机关申请撤回")
+    files = report_files(v2)
+    base = f"reports/{v2.slug}"
+    assert set(files) == {f"{base}/index.html", f"{base}/v2/index.html", f"{base}/v1/index.html"}
+    for page in files.values():
+        assert "机关申请撤回" in page.decode() and "data-key" not in page.decode()
