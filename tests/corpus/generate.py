@@ -60,8 +60,9 @@ STYLES: tuple[Style, ...] = (
     Style("docx_hybrid", "docx", "docx", _docx, (VARIANT_CYCLE[2],)),
     Style("pdf_word_export", "pdf", "pdf", None),
     Style("pdf_repeat_header", "pdf", "pdf", None, docx_source="docx_repeat_header"),
+    Style("pdf_distributed", "pdf", "pdf", None, docx_source="docx_distributed"),
     Style("doc_word97", "doc", "doc", None),
-    Style("xlsx_openpyxl", "xlsx", "xlsx", render_xlsx.render),
+    *(Style(name, "xlsx", "xlsx", render_xlsx.render) for name in render_xlsx.XLSX_STYLES),
     *(Style(name, "html", "html", render_html.render) for name in render_html.HTML_STYLES),
     *(
         Style(name, "txt", "md" if name.startswith("md_") else "txt", render_txt.render)

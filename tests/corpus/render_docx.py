@@ -26,7 +26,9 @@ from tests.corpus.layout import NumberStyle, TableGrid, section_titles, t3_row_l
 TEMPLATE = Path(__file__).resolve().parents[3] / "shared/corpus/templates/official-blank-template-2021.docx"
 # docx_repeat_header: the header rows of tables 三 and 四 repeat after a page break, as in
 # many Word-exported PDFs (spec §8).
-DOCX_STYLES = ("docx_template", "docx_repeat_header")
+# docx_distributed: numbers spread across their cells (分散对齐 / expanded character spacing,
+# common in WPS files), so the glyphs of "20" stand apart in the PDF (lessons-from-the-field §1).
+DOCX_STYLES = ("docx_template", "docx_repeat_header", "docx_distributed")
 
 # Template paragraphs that the report's text replaces (indices into document.paragraphs).
 P_TITLE, P_PREAMBLE, P_SECTION1, P_HEADING4, P_HEADING5, P_SECTION5, P_SECTION6 = 1, 2, 4, 23, 28, 29, 31
@@ -64,6 +66,9 @@ def render(truth: dict[str, Any], style: str = "docx_template") -> tuple[str, by
         _collapse_other_rows(table3)
     _fill_table3(table3, truth, number)
     _fill_table4(table4, truth, number)
+    if style == "docx_distributed":
+        for table in (table2, table3, table4):
+            _distribute_numbers(table)
     if style == "docx_repeat_header":
         for table in (table3, table4):
             _repeat_header_rows(table, 3)
@@ -225,6 +230,18 @@ def _add_page_number_footer(document: Document) -> None:
             instruction.text = text
             run._r.append(instruction)
     paragraph.add_run(" —")
+
+
+def _distribute_numbers(table: Table) -> None:
+    for row in table.rows:
+        for cell in row.cells:
+            text = cell.text.strip()
+            if len(text) > 1 and text.replace(",", "").replace(".", "").isdigit():
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
+                for run in cell.paragraphs[0].runs:
+                    spacing = OxmlElement("w:spacing")
+                    spacing.set(qn("w:val"), "120")  # 6 pt between glyphs, in twentieths of a point
+                    run._r.get_or_add_rPr().append(spacing)
 
 
 def _replace_table(old: Table, new: Table) -> None:

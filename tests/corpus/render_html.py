@@ -31,7 +31,8 @@ _COLUMN_WIDTH = {"t2": 142, "t3": 58, "t4": 40}
 def render(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
     if style not in HTML_STYLES:
         raise ValueError(f"unknown HTML style {style!r}")
-    article = _article(truth, _jcms_label if style == "html_jcms_gb2312" else _same)
+    labels = {"html_jcms_gb2312": _jcms_label, "html_gbk_misdeclared": _altered_label}
+    article = _article(truth, labels.get(style, _same))
     if style == "html_trs_utf8":
         page, encoding = _trs_page(truth, article, charset="utf-8"), "utf-8"
     elif style == "html_jcms_gb2312":
@@ -87,6 +88,14 @@ def _same(text: str) -> str:
 def _jcms_label(text: str) -> str:
     """Item numbers as "1、" (an accepted variant, spec §3.3), as some county sites type them."""
     return re.sub(r"^(\d)\.", r"\1、", text)
+
+
+def _altered_label(text: str) -> str:
+    """Template alterations seen in real v2021 reports (spec §7.5): the v2019 row name and an
+    explanatory suffix on a header. The cells keep their meaning; TBL-HEADER-ALTERED applies."""
+    if text == "行政规范性文件":
+        return "规范性文件"
+    return "现行有效件数（历史累计）" if text == "现行有效件数" else text
 
 
 def _article(truth: dict[str, Any], label: Callable[[str], str]) -> str:

@@ -15,7 +15,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.corpus.layout import TableGrid, all_grids, section_titles
 
-XLSX_STYLES = ("xlsx_openpyxl",)
+# xlsx_openpyxl: narrative sheet + one sheet per table; xlsx_one_sheet: everything stacked on
+# one sheet, as when a whole report is pasted into Excel.
+XLSX_STYLES = ("xlsx_openpyxl", "xlsx_one_sheet")
 SHEET_NAMES = {"2": "主动公开", "3": "依申请公开", "4": "复议诉讼"}
 
 
@@ -26,12 +28,15 @@ def render(truth: dict[str, Any], style: str = "xlsx_openpyxl") -> tuple[str, by
     narrative = workbook.active
     assert narrative is not None
     narrative.title = "年度报告"
-    _write_narrative(narrative, truth)
-    titles = section_titles(truth)
-    for number, grid in all_grids(truth).items():
-        sheet = workbook.create_sheet(SHEET_NAMES[number])
-        sheet.cell(1, 1, titles[number])
-        _write_grid(sheet, grid, truth, first_row=2)
+    if style == "xlsx_one_sheet":
+        _write_one_sheet(narrative, truth)
+    else:
+        _write_narrative(narrative, truth)
+        titles = section_titles(truth)
+        for number, grid in all_grids(truth).items():
+            sheet = workbook.create_sheet(SHEET_NAMES[number])
+            sheet.cell(1, 1, titles[number])
+            _write_grid(sheet, grid, truth, first_row=2)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return f"{truth['title']}.xlsx", buffer.getvalue()
@@ -48,6 +53,25 @@ def _write_narrative(sheet: Worksheet, truth: dict[str, Any]) -> None:
     for row, line in enumerate(lines, start=1):
         sheet.cell(row, 1, line)
     sheet.column_dimensions["A"].width = 120
+
+
+def _write_one_sheet(sheet: Worksheet, truth: dict[str, Any]) -> None:
+    """Title, preamble, then each section: its text lines or its table, top to bottom."""
+    grids = all_grids(truth)
+    row = 1
+    for line in (truth["title"], truth["preamble"]):
+        sheet.cell(row, 1, line)
+        row += 1
+    for number, heading in section_titles(truth).items():
+        sheet.cell(row, 1, heading)
+        row += 1
+        if number in grids:
+            _write_grid(sheet, grids[number], truth, first_row=row)
+            row += grids[number].n_rows + 1
+        else:
+            for line in truth["sections"][number].split("\n"):
+                sheet.cell(row, 1, line)
+                row += 1
 
 
 def _write_grid(sheet: Worksheet, grid: TableGrid, truth: dict[str, Any], *, first_row: int) -> None:

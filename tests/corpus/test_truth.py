@@ -265,6 +265,8 @@ def test_compare_finds_a_wrong_cell_and_judges_its_confidence() -> None:
     assert [m.key for m in misses] == [key, t3_key("other_other", "natural")]
     assert len(wrong_at_full_confidence(misses)) == 2  # no detail: presented as certain
     parsed.cell_details[key] = CellDetail(raw="?", confidence=0.4)
-    assert [m.key for m in wrong_at_full_confidence(compare(truth, parsed))] == [t3_key("other_other", "natural")]
+    assert [m.key for m in wrong_at_full_confidence(compare(truth, parsed))] == [
+        t3_key("other_other", "natural")
+    ]
     parsed.year = truth["year"] - 1
     assert "year" in [m.key for m in compare(truth, parsed)]
