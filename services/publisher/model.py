@@ -80,13 +80,36 @@ def version_dir(slug: str, version: int) -> str:
     return f"reports/{slug}/v{int(version)}"
 
 
-_SAFE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
+# Originals are served from the portal's own origin, so only passive formats keep their
+# extension (and content type); an uploaded .html or .svg could otherwise run scripts on
+# the portal. Anything else becomes original.bin, which browsers download, not display.
+PASSIVE_EXTENSIONS = frozenset(
+    {
+        "pdf",
+        "doc",
+        "docx",
+        "wps",
+        "xls",
+        "xlsx",
+        "et",
+        "ofd",
+        "rtf",
+        "txt",
+        "jpg",
+        "jpeg",
+        "png",
+        "zip",
+        "rar",
+    }
+)
 
 
 def original_file_name(original_filename: str) -> str:
-    """The portal's name for the uploaded file: `original.<ext>`, keeping only a safe extension."""
-    match = _SAFE_EXTENSION.search(original_filename.strip())
-    return f"original.{match.group(1).lower()}" if match else "original.bin"
+    """The portal's name for the uploaded file: `original.<ext>` for passive formats, else `original.bin`."""
+    match = _EXTENSION.search(original_filename.strip())
+    extension = match.group(1).lower() if match else ""
+    return f"original.{extension}" if extension in PASSIVE_EXTENSIONS else "original.bin"
 
 
 def deadline_for(year: int, report_kind: ReportKind) -> date:

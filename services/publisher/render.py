@@ -74,7 +74,7 @@ def cell_view(key: str, value: CellValue, detail: CellDetail | None, label: str)
     """The raw text for blank and "/"-style markers, the number otherwise, "—未识别" for null."""
     notes = [label, f"键 {key}"]
     if detail is not None:
-        if detail.raw.strip():
+        if detail.raw.strip() and detail.raw.strip() != format_number(value):
             notes.append(f"原文：{detail.raw.strip()}")
         if detail.source:
             notes.append(f"位置：{detail.source}")
@@ -223,21 +223,21 @@ def data_csv(report: PortalReport) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _version_files(report: PortalReport, superseded_by: PortalReport | None) -> dict[str, bytes]:
-    directory = version_dir(report.slug, report.version)
-    page = _render_page(report, render_tables(report), False, superseded_by)
+def _earlier_version_files(earlier: PortalReport, current: PortalReport) -> dict[str, bytes]:
+    # Under the current version's slug: the agency may have been renamed since.
+    directory = version_dir(current.slug, earlier.version)
+    page = _render_page(earlier, render_tables(earlier), False, current)
     files = {f"{directory}/index.html": page.encode("utf-8")}
-    if superseded_by is None or not superseded_by.retracted:
-        files.update(_data_files(report))
+    if not current.retracted:
+        files.update(_data_files(earlier, directory))
     return files
 
 
-def _data_files(report: PortalReport) -> dict[str, bytes]:
+def _data_files(report: PortalReport, directory: str) -> dict[str, bytes]:
     """data.json, data.csv and the original — none for a retracted report, which keeps
     only its page and the notice."""
     if report.retracted:
         return {}
-    directory = version_dir(report.slug, report.version)
     files = {f"{directory}/data.json": data_json(report), f"{directory}/data.csv": data_csv(report)}
     if report.original is not None:
         files[f"{directory}/{original_file_name(report.original_filename)}"] = report.original
@@ -249,13 +249,13 @@ def report_files(report: PortalReport) -> dict[str, bytes]:
     tables = render_tables(report)  # the same table HTML serves both addresses of the current version
     directory = version_dir(report.slug, report.version)
     files = {f"{directory}/index.html": _render_page(report, tables, False, None).encode("utf-8")}
-    files.update(_data_files(report))
+    files.update(_data_files(report, directory))
     for earlier in report.superseded_versions:
         if earlier.version == report.version:
             raise ValueError(
                 f"{report.agency} {report.year}: version {report.version} listed as its own predecessor"
             )
-        files.update(_version_files(earlier, superseded_by=report))
+        files.update(_earlier_version_files(earlier, report))
     current_page = _render_page(report, tables, True, None)
     files[f"reports/{report.slug}/index.html"] = current_page.encode("utf-8")
     return files

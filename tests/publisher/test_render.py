@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from services.publisher import Retraction, data_csv, data_json, render_report_page, report_files, report_slug
+from services.publisher.model import original_file_name
 from services.publisher.render import CSV_COLUMNS, NULL_CELL_TEXT, format_number
 from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, ParsedReport, t3_key
 from tests.corpus.truth import random_truth
@@ -214,3 +215,29 @@ def test_retraction_of_the_current_version_withdraws_the_earlier_ones_too():
     assert set(files) == {f"{base}/index.html", f"{base}/v2/index.html", f"{base}/v1/index.html"}
     for page in files.values():
         assert "机关申请撤回" in page.decode() and "data-key" not in page.decode()
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "stored"),
+    [
+        ("报告.PDF", "original.pdf"),
+        ("a.docx", "original.docx"),
+        ("page.html", "original.bin"),  # active content must not be served from the portal's origin
+        ("x.svg", "original.bin"),
+        ("no extension", "original.bin"),
+        ("../../evil.pdf/..", "original.bin"),
+    ],
+)
+def test_original_file_names_are_safe(uploaded, stored):
+    assert original_file_name(uploaded) == stored
+
+
+def test_earlier_version_of_a_renamed_agency_stays_under_the_current_address():
+    old_truth = real_truth("luoyang-xigong-2022")
+    old_truth["agency"] = "西工区旧城改造办公室"
+    v1 = portal_report(old_truth, document_id=1, version=1)
+    v2 = portal_report(real_truth("luoyang-xigong-2022"), document_id=2, version=2)
+    v2.superseded_versions = [v1]
+    files = report_files(v2)
+    assert f"reports/{v2.slug}/v1/index.html" in files
+    assert all(path.startswith(f"reports/{v2.slug}/") for path in files)
