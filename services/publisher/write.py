@@ -47,6 +47,8 @@ def read_manifest(store: ObjectStore) -> dict[str, str]:
         manifest = json.loads(store.get(MANIFEST_KEY))
     except ObjectNotFound:
         return {}
+    except ValueError:  # damaged: rewrite everything rather than trust it
+        return {}
     return {str(path): str(digest) for path, digest in manifest.get("files", {}).items()}
 
 

@@ -201,3 +201,22 @@ def test_agencies_page_shows_each_agency_across_years():
         f'href="reports/{first.slug}/index.html"' in row and f'href="reports/{later.slug}/index.html"' in row
     )
     assert row.count("<td></td>") == 1  # 2023: nothing published
+
+
+def test_coverage_page_names_who_has_not_published():
+    report = huaian()
+    report.deadline_status = "late"
+    expected = {HONGZE: ["淮安市洪泽区财政局"]}
+    page = site_files([report], expected, as_of=date(2024, 6, 1))["coverage.html"].decode()
+    missing_row = page[page.index('<tr class="status-missing">') :].split("</tr>")[0]
+    assert "淮安市洪泽区财政局" in missing_row and "未发布" in missing_row
+    late_row = page[page.index('<tr class="status-late">') :].split("</tr>")[0]
+    assert f'href="reports/{report.slug}/index.html"' in late_row and "逾期发布" in late_row
+
+
+def test_damaged_manifest_means_rewrite_everything(tmp_path):
+    store = LocalStore(tmp_path)
+    write_site(store, {"a.html": b"a"})
+    store.put(MANIFEST_KEY, b"{not json")
+    assert write_site(store, {"a.html": b"a"}).written == 1
+    assert write_site(store, {"a.html": b"a"}).written == 0
