@@ -15,7 +15,7 @@ from tests.corpus.compare import CellMiss, compare, wrong_at_full_confidence
 from tests.corpus.generate import STYLES, CorpusItem, build_corpus, default_corpus_dir
 from tests.corpus.render_office import soffice_available
 
-PER_STYLE = 2
+PER_STYLE = 4
 SEED = 2024
 MAX_DIFF_LINES = 40
 
