@@ -5,6 +5,16 @@
 Every style renders `per_style` truths. Files go to `<name>.<ext>` + `<name>.truth.json`.
 The default location, `var/corpus/<version>-s<seed>-n<per_style>/`, is keyed by a hash of
 this package's source and the template, so a changed generator never reuses stale files.
+
+Styles (each cycles through v2021 agency, v2019, hybrid summary and v2021 summary truths):
+  docx_v2021 / docx_v2019 / docx_hybrid   the official template filled with python-docx
+  pdf_word_export, doc_word97             that DOCX converted by LibreOffice
+  pdf_repeat_header                       table 三 split over pages, header repeated, page numbers
+  pdf_distributed                         digits spaced apart inside their cells ("2 0")
+  xlsx_openpyxl / xlsx_one_sheet          merged-cell tables on their own sheets / on one sheet
+  html_*                                  CMS pages: TRS UTF-8, jcms GB2312, GBK mis-declared as
+                                          UTF-8 (altered labels), JS string, traditional mirror
+  txt_* / md_pdf_dump                     text dumps with the artefacts of spec §8
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import argparse
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +119,15 @@ def render_fast(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
     renderer = STYLES_BY_NAME[style].renderer
     assert renderer is not None
     return renderer(truth, style)
+
+
+def iter_fast_reports(count: int, *, seed: int) -> Iterator[tuple[str, str, bytes, dict[str, Any]]]:
+    """`count` (style, filename, bytes, truth) for load tests, cycling through the fast styles."""
+    for index in range(count):
+        style = STYLES_BY_NAME[FAST_STYLES[index % len(FAST_STYLES)]]
+        truth = truth_for(style, index // len(FAST_STYLES), seed)
+        filename, data = render_fast(truth, style.name)
+        yield style.name, filename, data, truth
 
 
 def build_corpus(

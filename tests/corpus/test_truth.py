@@ -15,7 +15,14 @@ from openpyxl import load_workbook
 
 from shared.report import T3_COLUMNS, T4_KEYS, keys_for_format, t3_key
 from tests.corpus import render_docx, render_html, render_txt, render_xlsx
-from tests.corpus.generate import FAST_STYLES, STYLES_BY_NAME, build_corpus, render_fast, truth_for
+from tests.corpus.generate import (
+    FAST_STYLES,
+    STYLES_BY_NAME,
+    build_corpus,
+    iter_fast_reports,
+    render_fast,
+    truth_for,
+)
 from tests.corpus.layout import NumberStyle, all_grids, t3_row_labels
 from tests.corpus.truth import OTHER_SUB_ROWS, arithmetic_violations, random_truth
 
@@ -236,6 +243,12 @@ def test_fast_styles_are_deterministic() -> None:
         truth_a = truth_for(STYLES_BY_NAME[style], 3, seed=9)
         truth_b = truth_for(STYLES_BY_NAME[style], 3, seed=9)
         assert render_fast(truth_a, style) == render_fast(truth_b, style)
+
+
+def test_fast_reports_cycle_through_the_fast_styles() -> None:
+    reports = list(iter_fast_reports(len(FAST_STYLES) + 1, seed=4))
+    assert [r[0] for r in reports] == [*FAST_STYLES, FAST_STYLES[0]]
+    assert reports[0][3] != reports[-1][3] and all(len(r[2]) > 1000 for r in reports)
 
 
 def test_build_corpus_writes_truths_and_reuses_the_cache(tmp_path: Any) -> None:
