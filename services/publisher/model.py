@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from services.publisher.folding import fold_name
-from shared.report import ParsedReport, ReportFormat, ReportKind
+from shared.report import Finding, ParsedReport, ReportFormat, ReportKind
 
 DeadlineStatus = Literal["on_time", "late", "unknown"]
 
@@ -46,6 +46,9 @@ class PortalReport:
     # that their pages can be rendered again with a "superseded" banner.
     superseded_versions: list[PortalReport] = field(default_factory=list)
     retraction: Retraction | None = None
+    # The validator's findings that were accepted at approval, shown on the page so that a
+    # reader sees which printed numbers do not add up (the report is published as printed).
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def retracted(self) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -19,7 +21,7 @@ from markupsafe import Markup
 
 from services.publisher.layout import TableLayout, cell_labels, tables_for
 from services.publisher.model import PortalReport, deadline_for, original_file_name, version_dir
-from shared.report import CellDetail, CellValue, ParsedReport, keys_for_format
+from shared.report import CellDetail, CellValue, Finding, ParsedReport, keys_for_format
 
 SECTION_TITLES: dict[str, str] = {
     "1": "一、总体情况",
@@ -32,6 +34,8 @@ SECTION_TITLES: dict[str, str] = {
 KIND_LABELS = {"agency": "部门报告", "summary": "政府汇总报告"}
 FORMAT_LABELS = {"v2021": "2021年格式", "v2019": "2019年格式（试行）", "pre2019": "2019年以前格式"}
 DEADLINE_LABELS = {"on_time": "按时发布", "late": "逾期发布", "unknown": "发布日期不详"}
+SEVERITY_LABELS = {"error": "不一致", "warning": "请注意", "info": "说明"}
+SEVERITY_ORDER = ("error", "warning", "info")
 NULL_CELL_TEXT = "—未识别"
 LOW_CONFIDENCE = 0.9  # below this the parser's reading is flagged on the page
 CSV_COLUMNS = ("key", "label", "value", "raw", "marker", "note", "confidence", "source")
@@ -70,9 +74,12 @@ class CellView:
     title: str
 
 
-def cell_view(key: str, value: CellValue, detail: CellDetail | None, label: str) -> CellView:
+def cell_view(
+    key: str, value: CellValue, detail: CellDetail | None, label: str, flagged_by: Sequence[Finding] = ()
+) -> CellView:
     """The raw text for blank and "/"-style markers, the number otherwise, "—未识别" for null."""
     notes = [label, f"键 {key}"]
+    notes += [f"核对 {finding.rule}：{finding.message_zh}" for finding in flagged_by]
     if detail is not None:
         if detail.raw.strip() and detail.raw.strip() != format_number(value):
             notes.append(f"原文：{detail.raw.strip()}")
@@ -80,10 +87,11 @@ def cell_view(key: str, value: CellValue, detail: CellDetail | None, label: str)
             notes.append(f"位置：{detail.source}")
         if detail.note:
             notes.append(f"备注：{detail.note}")
+    flag_classes = _flag_classes(key, flagged_by)
     if value is None:
         notes.append("未能识别此单元格（不是 0）")
-        return CellView(key, NULL_CELL_TEXT, "", "cell-null", "\n".join(notes))
-    classes = ["num"]
+        return CellView(key, NULL_CELL_TEXT, "", " ".join(["cell-null", *flag_classes]), "\n".join(notes))
+    classes = ["num", *flag_classes]
     text = format_number(value)
     if detail is not None and detail.marker is not None:
         # Blank, "/" and "0" mean different things to a reviewer: show what was printed.
@@ -98,14 +106,35 @@ def cell_view(key: str, value: CellValue, detail: CellDetail | None, label: str)
     return CellView(key, text, format_number(value), " ".join(classes), "\n".join(notes))
 
 
+def _flag_classes(key: str, flagged_by: Sequence[Finding]) -> list[str]:
+    if not flagged_by:
+        return []
+    worst = min(flagged_by, key=lambda finding: SEVERITY_ORDER.index(finding.severity)).severity
+    classes = ["cell-flagged", f"flag-{worst}"]
+    if any(finding.culprit == key for finding in flagged_by):
+        classes.append("cell-culprit")
+    return classes
+
+
+def findings_by_cell(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    by_cell: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        for key in dict.fromkeys([*finding.cells, *([finding.culprit] if finding.culprit else [])]):
+            by_cell[key].append(finding)
+    return by_cell
+
+
 def render_tables(report: PortalReport) -> dict[str, Markup]:
     """Section number → the HTML of its table, filled with the report's cells."""
     parsed = report.parsed
+    flags = findings_by_cell(report.findings)
     template = ENVIRONMENT.get_template("table.html")
     rendered: dict[str, Markup] = {}
     for layout in _layouts(report):
         cells = {
-            key: cell_view(key, parsed.cells.get(key), parsed.cell_details.get(key), label)
+            key: cell_view(
+                key, parsed.cells.get(key), parsed.cell_details.get(key), label, flags.get(key, ())
+            )
             for key, label in layout.labels.items()
         }
         rendered[layout.section] = Markup(template.render(layout=layout, cells=cells))
@@ -156,6 +185,9 @@ def _render_page(
         superseded_by=superseded_by,
         retraction=retraction,
         null_text=NULL_CELL_TEXT,
+        findings=sorted(report.findings, key=lambda f: SEVERITY_ORDER.index(f.severity)),
+        labels=cell_labels(report.report_format, hybrid=report.is_hybrid),
+        severity_labels=SEVERITY_LABELS,
     )
 
 

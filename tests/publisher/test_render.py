@@ -10,7 +10,7 @@ import pytest
 from services.publisher import Retraction, data_csv, data_json, render_report_page, report_files, report_slug
 from services.publisher.model import original_file_name
 from services.publisher.render import CSV_COLUMNS, NULL_CELL_TEXT, format_number
-from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, ParsedReport, t3_key
+from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, Finding, ParsedReport, ParseFinding, t3_key
 from tests.corpus.truth import random_truth
 from tests.publisher.factories import portal_report, real_truth
 from tests.publisher.htmlcells import header, read_cells
@@ -241,3 +241,28 @@ def test_earlier_version_of_a_renamed_agency_stays_under_the_current_address():
     files = report_files(v2)
     assert f"reports/{v2.slug}/v1/index.html" in files
     assert all(path.startswith(f"reports/{v2.slug}/") for path in files)
+
+
+def test_findings_are_listed_and_mark_their_cells():
+    report = portal_report(real_truth("huaian-hongze-2023"))
+    review = [f"t4_review_{o}" for o in ("upheld", "corrected", "other", "pending", "total")]
+    report.findings = [
+        Finding(
+            "T4-CORRECTED-RATE", "info", "行政复议纠错1件。", "1 review corrected.", ["t4_review_corrected"]
+        ),
+        Finding(
+            "T4-SUM-REVIEW", "error", "行政复议各项之和11≠总计0<b>", "sum 11 != 0", review, "t4_review_total"
+        ),
+    ]
+    report.parsed.parse_findings = [ParseFinding("TBL-HEADER-ALTERED", "表三（六）其他处理为单行")]
+    html = render_report_page(report)
+    cells = read_cells(html).cells
+    assert cells["t4_review_total"]["class"].split() == ["num", "cell-flagged", "flag-error", "cell-culprit"]
+    assert "flag-error" in cells["t4_review_corrected"]["class"].split()  # the worst severity wins
+    assert "核对 T4-SUM-REVIEW" in cells["t4_review_upheld"]["title"]
+    assert "cell-flagged" not in cells["t4_suit_direct_total"]["class"]
+    findings = html[html.index('id="findings"') :]
+    assert findings.index("T4-SUM-REVIEW") < findings.index("T4-CORRECTED-RATE")  # errors first
+    assert 'href="#cell-t4_review_total"' in findings and 'id="cell-t4_review_total"' in html
+    assert "≠总计0&lt;b&gt;" in findings
+    assert "表三（六）其他处理为单行" in html
