@@ -26,12 +26,12 @@ class ApiClient:
         parts = [("files", (f.name, f.read_bytes())) for f in files]
         response = self.http.post("/api/v1/uploads", files=parts, data=form)
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def document(self, document_id: int) -> dict[str, Any]:
         response = self.http.get(f"/api/v1/documents/{document_id}")
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
 def collect_files(paths: list[Path]) -> list[Path]:

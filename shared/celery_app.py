@@ -20,13 +20,14 @@ TASK_NAMES = {stage: f"nianbao.{stage.value}" for stage in Stage}
 def _transport_options(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith("filesystem"):
         folder = settings.filesystem_broker_dir
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
+            "control_folder": str(folder / "control"),
         }
     return {
         "visibility_timeout": settings.broker_visibility_timeout,

@@ -19,7 +19,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn, _record):
             # WAL lets the API read while a worker writes; several processes share the file.
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -75,7 +75,7 @@ def current_principal(
     return Principal(row.id, Role(row.role), tuple(row.agencies))
 
 
-def require(*roles: Role):  # type: ignore[no-untyped-def]
+def require(*roles: Role):
     """Dependency: the caller must hold one of `roles` (ops may do everything an uploader may)."""
 
     def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -76,7 +76,7 @@ def _narrative(report: ParsedReport) -> str:
     return copy_check_text(report)
 
 
-def _same_agency(doc: Document, year: int | None):  # type: ignore[no-untyped-def]
+def _same_agency(doc: Document, year: int | None):
     return select(Document).where(
         Document.agency_norm == doc.agency_norm,
         Document.year == year,

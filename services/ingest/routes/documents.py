@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from services.ingest.auth import Principal, Role, require
@@ -77,11 +77,11 @@ def list_documents(
         query = query.where(Document.status == status_filter)
     if agency:
         query = query.where(
-            (Document.agency == agency) | (Document.agency_key == agency) | (Document.agency_norm == agency)
+            or_(col(Document.agency) == agency, col(Document.agency_key) == agency, col(Document.agency_norm) == agency)
         )
     if year is not None:
         query = query.where(
-            (Document.year == year) | (col(Document.year).is_(None) & (Document.year_hint == year))
+            or_(col(Document.year) == year, and_(col(Document.year).is_(None), col(Document.year_hint) == year))
         )
     if principal.role == Role.uploader:
         query = query.where(col(Document.agency_key).in_(principal.agencies))
