@@ -60,7 +60,7 @@ def _find_duplicate(session: Session, sha256: str, agency_key: str) -> Document 
         .where(
             Document.sha256 == sha256, Document.agency_key == agency_key, col(Document.duplicate_of).is_(None)
         )
-        .where(col(Document.status) != Status.failed)
+        .where(col(Document.storage_key) != "")  # refused files were never received
         .order_by(col(Document.id))
     ).first()
 
