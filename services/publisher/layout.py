@@ -8,7 +8,10 @@ official-blank-template-2021.docx; v2019 blocks follow the 60号 format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from shared.report import (
     T3_COLUMNS,
@@ -45,7 +48,7 @@ Row = tuple[Cell, ...]
 class TableLayout:
     section: str  # "2", "3" or "4"
     rows: tuple[Row, ...]
-    labels: dict[str, str]  # cell key -> "row label｜column label", for tooltips and CSV
+    labels: Mapping[str, str]  # cell key -> "row label｜column label", for tooltips and CSV
 
 
 # --- Section 二 ---------------------------------------------------------------
@@ -140,7 +143,7 @@ def _section2(blocks: tuple[_Block, ...]) -> TableLayout:
                 cells.append(ValueCell(key, colspan=span))
                 labels[key] = f"{row_label}｜{header}"
             rows.append(tuple(cells))
-    return TableLayout("2", tuple(rows), labels)
+    return TableLayout("2", tuple(rows), MappingProxyType(labels))
 
 
 # --- Section 三 ---------------------------------------------------------------
@@ -235,7 +238,7 @@ def _section3(single_other_row: bool) -> TableLayout:
         *(tuple(row) for row in result_rows),
         full_width("carried_forward", "四、结转下年度继续办理"),
     )
-    return TableLayout("3", rows, labels)
+    return TableLayout("3", rows, MappingProxyType(labels))
 
 
 # --- Section 四 ---------------------------------------------------------------
@@ -271,25 +274,30 @@ def _section4() -> TableLayout:
         for g in T4_GROUPS
         for o in T4_OUTCOMES
     }
-    return TableLayout("4", rows, labels)
+    return TableLayout("4", rows, MappingProxyType(labels))
 
 
+@lru_cache(maxsize=16)
 def tables_for(
     report_format: ReportFormat, *, hybrid: bool = False, hubei_row: bool = False
-) -> list[TableLayout]:
-    """The section 二, 三 and 四 tables of this format; none for free-form pre-2019 reports."""
+) -> tuple[TableLayout, ...]:
+    """The section 二, 三 and 四 tables of this format; none for free-form pre-2019 reports.
+
+    Cached: layouts are immutable and every report of a format shares them.
+    """
     if report_format == "v2021":
-        return [_section2(_V2021_BLOCKS), _section3(single_other_row=hybrid), _section4()]
+        return (_section2(_V2021_BLOCKS), _section3(single_other_row=hybrid), _section4())
     if report_format == "v2019":
-        return [_section2(_v2019_blocks(hubei_row)), _section3(single_other_row=True), _section4()]
-    return []
+        return (_section2(_v2019_blocks(hubei_row)), _section3(single_other_row=True), _section4())
+    return ()
 
 
+@lru_cache(maxsize=16)
 def cell_labels(
     report_format: ReportFormat, *, hybrid: bool = False, hubei_row: bool = False
-) -> dict[str, str]:
+) -> Mapping[str, str]:
     """Every printed cell key of this layout -> its human label, in print order."""
     labels: dict[str, str] = {}
     for table in tables_for(report_format, hybrid=hybrid, hubei_row=hubei_row):
         labels.update(table.labels)
-    return labels
+    return MappingProxyType(labels)

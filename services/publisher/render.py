@@ -141,7 +141,7 @@ def render_tables(report: PortalReport) -> dict[str, Markup]:
     return rendered
 
 
-def _layouts(report: PortalReport) -> list[TableLayout]:
+def _layouts(report: PortalReport) -> tuple[TableLayout, ...]:
     hubei_row = any(key.startswith("t2v19_other_docs_") for key in report.parsed.cells)
     return tables_for(report.report_format, hybrid=report.is_hybrid, hubei_row=hubei_row)
 
