@@ -33,7 +33,6 @@ def portal_report(doc: Document, raw: ObjectStore | None, earlier: list[PortalRe
     if doc.parsed is None or doc.agency is None or doc.year is None or doc.id is None:
         raise PermanentStageError("an approved report needs its agency and year to be published")
     parsed = ParsedReport.from_json(doc.parsed)
-    published_on = parsed.published_on or doc.received_at.date().isoformat()
     return PortalReport(
         document_id=doc.id,
         version=doc.version or 1,
@@ -43,7 +42,7 @@ def portal_report(doc: Document, raw: ObjectStore | None, earlier: list[PortalRe
         report_kind=parsed.report_kind,
         report_format=parsed.report_format,
         published_at=doc.published_at or utcnow(),
-        deadline_status=deadline_status_of(published_on, doc.year, parsed.report_kind),
+        deadline_status=deadline_status_of(parsed.published_on, doc.year, parsed.report_kind),
         original_filename=doc.filename,
         original=raw.get(doc.storage_key) if raw is not None and doc.storage_key else None,
         parsed=parsed,
