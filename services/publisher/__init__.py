@@ -16,7 +16,13 @@ from services.publisher.model import (
 )
 from services.publisher.render import data_csv, data_json, render_report_page, report_files
 from services.publisher.site import DuplicateReportError, build_portal, coverage, site_files
-from services.publisher.webhooks import DeliveryAttempt, deliver_webhook, sign_webhook, verify_webhook
+from services.publisher.webhooks import (
+    DeliveryAttempt,
+    deliver_webhook,
+    publication_event,
+    sign_webhook,
+    verify_webhook,
+)
 from services.publisher.write import WriteResult, write_site
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "deadline_status_of",
     "deliver_webhook",
     "fold_name",
+    "publication_event",
     "report_files",
     "report_slug",
     "render_report_page",

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from services.publisher.model import PortalReport, version_dir
+
 SIGNATURE_VERSION = "v1"
 # Worth another try: the receiver is down, overloaded, or asked us to slow down.
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -78,6 +80,34 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date; fall back to our own backoff
+
+
+def publication_event(report: PortalReport, portal_base_url: str) -> tuple[dict[str, Any], str]:
+    """The event announcing a report's publication (or retraction) and its idempotency key.
+
+    The key names the document, version and event type, so re-running the publish task
+    re-sends the same message id and receivers deduplicate it.
+    """
+    event_type = "report.retracted" if report.retracted else "report.published"
+    base = portal_base_url.rstrip("/")
+    page = f"{base}/reports/{report.slug}/index.html"
+    event: dict[str, Any] = {
+        "type": event_type,
+        "document_id": report.document_id,
+        "version": report.version,
+        "agency": report.agency,
+        "government": report.government,
+        "year": report.year,
+        "report_kind": report.report_kind,
+        "published_at": report.published_at.isoformat(),
+        "page_url": page,
+    }
+    if report.retraction is not None:
+        event["retracted_at"] = report.retraction.retracted_at.isoformat()
+        event["reason"] = report.retraction.reason
+    else:
+        event["data_url"] = f"{base}/{version_dir(report.slug, report.version)}/data.json"
+    return event, f"{event_type}:{report.document_id}:v{report.version}"
 
 
 def encode_event(event: Mapping[str, Any]) -> bytes:

@@ -158,3 +158,19 @@ def test_verify_rejects_tampering_and_stale_timestamps():
 
 def test_backoff_grows_and_is_capped():
     assert [backoff_delay(n, base_s=2, cap_s=30) for n in range(1, 7)] == [2, 4, 8, 16, 30, 30]
+
+
+def test_publication_event_links_the_portal_and_is_keyed_per_version():
+    from datetime import datetime
+
+    from services.publisher import Retraction, publication_event
+    from tests.publisher.factories import portal_report, real_truth
+
+    report = portal_report(real_truth("huaian-hongze-2023"), document_id=11, version=2)
+    event, key = publication_event(report, "https://nianbao.example.org/portal/")
+    assert key == "report.published:11:v2"
+    assert event["page_url"] == f"https://nianbao.example.org/portal/reports/{report.slug}/index.html"
+    assert event["data_url"].endswith(f"/reports/{report.slug}/v2/data.json")
+    report.retraction = Retraction(datetime(2024, 5, 1), "撤回")
+    event, key = publication_event(report, "https://nianbao.example.org/portal")
+    assert key == "report.retracted:11:v2" and event["reason"] == "撤回" and "data_url" not in event
