@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +149,7 @@ def build_corpus(
     cached = _load_cached(out_dir, key)
     if cached is not None:
         return cached
+    _prune_stale_versions(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     items: list[CorpusItem] = []
     pending_conversions: dict[str, dict[str, bytes]] = {}
@@ -176,6 +178,16 @@ def build_corpus(
         encoding="utf-8",
     )
     return items
+
+
+def _prune_stale_versions(out_dir: Path) -> None:
+    """Delete default-location corpora of older generator versions (they can never be reused)."""
+    cache_root = REPO / "var" / "corpus"
+    if out_dir.parent != cache_root:
+        return
+    for sibling in cache_root.iterdir():
+        if sibling.is_dir() and not sibling.name.startswith(generator_version() + "-"):
+            shutil.rmtree(sibling)
 
 
 def _manifest_entry(item: CorpusItem) -> dict[str, str]:
