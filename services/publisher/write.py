@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from shared.storage import ObjectNotFound, ObjectStore
@@ -56,19 +56,40 @@ def _write_order(path: str) -> tuple[int, str]:
     return (-path.count("/"), path)  # deepest first: targets before the pages linking to them
 
 
-def write_site(store: ObjectStore, files: Mapping[str, bytes]) -> WriteResult:
-    """Make the store hold exactly `files` (plus the manifest); idempotent."""
+def write_site(
+    store: ObjectStore, files: Mapping[str, bytes], *, only_reports: Collection[str] | None = None
+) -> WriteResult:
+    """Make the store hold exactly `files` (plus the manifest); idempotent.
+
+    `only_reports` (report slugs) makes the run partial, for publishing one report without
+    re-rendering all others: it then covers the site pages (everything outside
+    `reports/`) and the directories of these reports only; every other report's files are
+    left as they are. Pass `site_files(...)` plus `report_files(...)` of those reports.
+    """
     if MANIFEST_KEY in files:
         raise ValueError(f"{MANIFEST_KEY} is reserved for the publisher's manifest")
+    in_scope = _scope(only_reports)
+    stray = [path for path in files if not in_scope(path)]
+    if stray:
+        raise ValueError(f"files outside the reports being written: {stray[:3]}")
     previous = read_manifest(store)
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]
     for path in sorted(changed, key=_write_order):
         store.put(path, files[path], content_type_for(path))
-    removed = sorted(set(previous) - set(current))
+    removed = sorted(path for path in previous if path not in current and in_scope(path))
     for path in removed:
         store.delete(path)
     if changed or removed:
-        manifest = {"files": dict(sorted(current.items()))}
+        kept = {path: digest for path, digest in previous.items() if not in_scope(path)}
+        manifest = {"files": dict(sorted({**kept, **current}.items()))}
         store.put(MANIFEST_KEY, json.dumps(manifest, indent=0).encode("utf-8"), "application/json")
     return WriteResult(written=len(changed), unchanged=len(current) - len(changed), deleted=len(removed))
+
+
+def _scope(only_reports: Collection[str] | None) -> Callable[[str], bool]:
+    """Which paths a run is responsible for: all, or the site pages plus some reports."""
+    if only_reports is None:
+        return lambda path: True
+    prefixes = tuple(f"reports/{slug}/" for slug in only_reports)
+    return lambda path: not path.startswith("reports/") or path.startswith(prefixes)

@@ -11,6 +11,7 @@ from services.publisher import (
     Retraction,
     build_portal,
     coverage,
+    report_files,
     site_files,
     write_site,
 )
@@ -220,3 +221,26 @@ def test_damaged_manifest_means_rewrite_everything(tmp_path):
     store.put(MANIFEST_KEY, b"{not json")
     assert write_site(store, {"a.html": b"a"}).written == 1
     assert write_site(store, {"a.html": b"a"}).written == 0
+
+
+def test_partial_write_publishes_one_report_and_leaves_the_others(tmp_path):
+    reports = synthetic_reports(6)
+    store = LocalStore(tmp_path)
+    write_site(store, build_portal(reports))
+    untouched = {key: store.get(key) for key in store.list() if key.startswith(f"reports/{reports[1].slug}/")}
+    changed = reports[0]
+    changed.retraction = Retraction(datetime(2025, 1, 1), "重复上传")
+    files = {**site_files(reports), **report_files(changed)}
+    result = write_site(store, files, only_reports=[changed.slug])
+    # The retracted report's data files, and its year's open data if it was alone in it.
+    alone_in_its_year = all(r.year != changed.year for r in reports[1:])
+    assert result.deleted == 3 + (2 if alone_in_its_year else 0)
+    assert not store.exists(f"reports/{changed.slug}/v1/data.json")
+    assert {
+        key: store.get(key) for key in store.list() if key.startswith(f"reports/{reports[1].slug}/")
+    } == untouched
+    assert changed.slug not in store.get("index.html").decode()
+    # The manifest still knows every file: a full run afterwards changes nothing.
+    assert write_site(store, build_portal(reports)).written == 0
+    with pytest.raises(ValueError):
+        write_site(store, report_files(reports[1]), only_reports=[changed.slug])
