@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/publish.py [--reports 1000]
 
-The first run writes every file; the second, with the same input, must write none.
+The first run writes every file; the second, with the same input, must write none. A
+third, partial run publishes one changed report (what one publish task costs).
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def main() -> None:
         if result.written != 0:
             raise SystemExit(f"second run wrote {result.written} files; expected 0")
         print("second run wrote 0 files: OK")
+        # What one publish costs: a new version of one report, site pages re-rendered,
+        # only that report's files rendered (write_site's partial mode).
+        report = reports[0]
+        report.parsed.cells["t2_license_decisions"] = 123456
+        started = time.perf_counter()
+        files = {**site_files(reports, expected, as_of=AS_OF), **report_files(report)}
+        result = write_site(store, files, only_reports=[report.slug])
+        print(
+            f"one report changed, partial publish: {time.perf_counter() - started:.2f} s; "
+            f"written {result.written}, unchanged {result.unchanged}, deleted {result.deleted}"
+        )
 
 
 if __name__ == "__main__":
