@@ -119,6 +119,8 @@ class Document(SQLModel, table=True):
     decided_at: datetime | None = None
     decision_reason: str | None = None
     published_at: datetime | None = None
+    # Ops has seen this failure (it leaves the failure list but keeps its status).
+    failure_acknowledged_at: datetime | None = None
 
 
 class DocumentEvent(SQLModel, table=True):
@@ -126,7 +128,7 @@ class DocumentEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=utcnow, index=True)
     status: Status
     stage: Stage | None = None
     attempt: int = 0
@@ -175,3 +177,18 @@ class AgencyAlias(SQLModel, table=True):
 
     alias: str = Field(primary_key=True)
     canonical: str
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to push a publication to an external portal (the delivery log)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    target: str  # the configured target's name, never a URL taken from a request
+    event: str  # "report.published" | "report.retracted"
+    idempotency_key: str
+    attempt: int
+    at: datetime = Field(default_factory=utcnow)
+    status_code: int | None = None
+    ok: bool = False
+    error: str | None = None
