@@ -221,7 +221,10 @@ def coverage(
     spaces). Published reports from agencies not on the list are shown too, marked.
     """
     result: dict[int, dict[str, list[CoverageRow]]] = {}
-    for year in sorted({r.year for r in current}, reverse=True):
+    years = {r.year for r in current}
+    if expected:
+        years.add(as_of.year - 1)  # the year being reported on now, even before anyone has
+    for year in sorted(years, reverse=True):
         year_reports = [r for r in current if r.year == year]
         by_name = {fold_name(r.agency): r for r in year_reports}
         matched: set[int] = set()

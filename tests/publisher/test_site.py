@@ -244,3 +244,12 @@ def test_partial_write_publishes_one_report_and_leaves_the_others(tmp_path):
     assert write_site(store, build_portal(reports)).written == 0
     with pytest.raises(ValueError):
         write_site(store, report_files(reports[1]), only_reports=[changed.slug])
+
+
+def test_coverage_shows_the_current_reporting_year_before_anyone_published():
+    rows = coverage([], {"某县人民政府": ["某县民政局"]}, as_of=date(2026, 2, 10))
+    assert list(rows) == [2025]
+    assert [(row.agency, row.status) for row in rows[2025]["某县人民政府"]] == [
+        ("某县人民政府", "not_due"),  # summary reports are due 31 March
+        ("某县民政局", "missing"),  # agencies were due 31 January
+    ]
