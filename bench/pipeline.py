@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
-from tests.integration.conftest import _create_buckets  # noqa: E402
 from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto, wait_until  # noqa: E402
 
 TERMINAL = ("needs_review", "rejected", "published", "failed", "superseded")
@@ -148,8 +147,7 @@ def main() -> None:
         servers = Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=endpoint)
         stack = Stack(env=servers.environment(log_dir), log_dir=log_dir)
         try:
-            stack.cli("db", "upgrade")
-            _create_buckets(stack)
+            stack.prepare()
             token = stack.cli("token", "create", "--role", "ops").strip()
             reports = generate(args.reports)
             stack.start_all()

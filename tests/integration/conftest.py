@@ -43,21 +43,10 @@ def servers(s3_endpoint: str) -> Iterator[Servers]:
 def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
     running = Stack(env=servers.environment(data_dir, FAST_RECOVERY), log_dir=data_dir)
-    running.cli("db", "upgrade")
-    _create_buckets(running)
+    running.prepare()
     running.start_all()
     yield running
     running.stop_all()
-
-
-def _create_buckets(stack: Stack) -> None:
-    # compose's minio-init does this with `mc mb`; here the S3 API does the same.
-    from minio import Minio
-
-    client = Minio(stack.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
-    for bucket in (stack.env["NIANBAO_RAW_BUCKET"], stack.env["NIANBAO_PORTAL_BUCKET"]):
-        if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
 
 
 @pytest.fixture(scope="module")

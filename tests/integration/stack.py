@@ -133,6 +133,16 @@ class Stack:
             start_new_session=True,
         )
 
+    def prepare(self) -> None:
+        """What compose's `migrate` and `minio-init` services do before the others start."""
+        from minio import Minio
+
+        self.cli("db", "upgrade")
+        client = Minio(self.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+        for bucket in (self.env["NIANBAO_RAW_BUCKET"], self.env["NIANBAO_PORTAL_BUCKET"]):
+            if not client.bucket_exists(bucket):
+                client.make_bucket(bucket)
+
     def start_all(self) -> None:
         for service in APP_SERVICES:
             self.start(service)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.corpus.render_docx import render as render_docx
 from tests.corpus.truth import random_truth
-from tests.integration.conftest import FAST_RECOVERY, _create_buckets
+from tests.integration.conftest import FAST_RECOVERY
 from tests.integration.stack import Servers, Stack, create_database, drop_database, free_port, wait_until
 from tests.integration.test_pipeline import SETTLED, auth, db_rows, upload, wait_for_status
 
@@ -77,8 +77,7 @@ def fault_stack(
     data_dir = tmp_path_factory.mktemp("fault-stack")
     servers = Servers(database_url=url, broker_url=own_redis.url, s3_endpoint=s3_endpoint)
     stack = Stack(env=servers.environment(data_dir, FAST_RECOVERY), log_dir=data_dir)
-    stack.cli("db", "upgrade")
-    _create_buckets(stack)
+    stack.prepare()
     stack.start_all()
     yield stack
     stack.stop_all()
