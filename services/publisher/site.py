@@ -359,6 +359,7 @@ def site_files(
         "index.html": _index_page(current).encode("utf-8"),
         "agencies.html": _agencies_page(current).encode("utf-8"),
         "search.html": ENVIRONMENT.get_template("search.html").render(root="").encode("utf-8"),
+        "search.js": ENVIRONMENT.get_template("search.js").render().encode("utf-8"),
         "search-index.json": search_index(current),
         "stats.html": _stats_page(current).encode("utf-8"),
     }

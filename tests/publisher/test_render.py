@@ -114,6 +114,8 @@ def test_narrative_and_names_are_escaped():
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;" in html
     assert "<b onmouseover" not in html and "<i>标题" not in html
     assert "&lt;i&gt;标题&lt;/i&gt;" in html
+    # Defence in depth: the page forbids inline scripts, should anything slip through.
+    assert "script-src 'self';" in html and "<script" not in html
 
 
 @pytest.mark.parametrize(
