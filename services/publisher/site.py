@@ -26,6 +26,14 @@ from shared.report import CellValue, ReportKind
 NO_GOVERNMENT = "（未注明所属政府）"
 
 
+def government_of(report: PortalReport) -> str:
+    """The government a report is listed under. A summary report is its government's own,
+    so without a recorded government it is listed under its own name."""
+    if report.government:
+        return report.government
+    return report.agency if report.report_kind == "summary" else NO_GOVERNMENT
+
+
 class DuplicateReportError(ValueError):
     """Two different documents claim the same (agency, year) page."""
 
@@ -129,8 +137,11 @@ class Aggregate:
 
 def _government_aggregate(year_reports: Sequence[PortalReport], government: str) -> Aggregate:
     """A government's own summary report when published, else the sum of its agencies' reports."""
-    summaries = [r for r in year_reports if r.report_kind == "summary"]
-    if summaries:
+    summaries = sorted(
+        (r for r in year_reports if r.report_kind == "summary"),
+        key=lambda r: (fold_name(r.agency) != fold_name(government), fold_name(r.agency)),
+    )
+    if summaries:  # the government's own, by name, when several are listed under it
         aggregate = Aggregate(source=f"本级政府汇总报告（{summaries[0].agency}）")
         aggregate.add(summaries[0])
         return aggregate
@@ -158,7 +169,7 @@ def _charts(years: list[int], by_year: Mapping[int, Aggregate], title: str) -> t
 def _stats_page(current: Sequence[PortalReport]) -> str:
     by_government: dict[str, dict[int, list[PortalReport]]] = defaultdict(lambda: defaultdict(list))
     for report in current:
-        by_government[report.government or NO_GOVERNMENT][report.year].append(report)
+        by_government[government_of(report)][report.year].append(report)
     governments = []
     for government in sorted(by_government, key=fold_name):
         years = sorted(by_government[government])
@@ -247,7 +258,7 @@ def coverage(
         for report in sorted(year_reports, key=lambda r: fold_name(r.agency)):
             if id(report) in matched:
                 continue
-            government = report.government or NO_GOVERNMENT
+            government = government_of(report)
             deadline = deadline_for(year, report.report_kind)
             row = CoverageRow(
                 report.agency, report.report_kind, deadline, report.deadline_status, report, False
@@ -274,7 +285,7 @@ def _report_link(report: PortalReport) -> str:
 def _index_page(current: Sequence[PortalReport]) -> str:
     by_year: dict[int, dict[str, list[PortalReport]]] = defaultdict(lambda: defaultdict(list))
     for report in current:
-        by_year[report.year][report.government or NO_GOVERNMENT].append(report)
+        by_year[report.year][government_of(report)].append(report)
     years = []
     for year in sorted(by_year, reverse=True):
         governments = []
@@ -294,7 +305,7 @@ def _agencies_page(current: Sequence[PortalReport]) -> str:
     for report in sorted(current, key=lambda r: r.year):
         folded = fold_name(report.agency)
         names[folded] = report.agency
-        table[report.government or NO_GOVERNMENT][folded][report.year] = report
+        table[government_of(report)][folded][report.year] = report
     governments = [
         (government, [(names[folded], table[government][folded]) for folded in sorted(table[government])])
         for government in sorted(table, key=fold_name)

@@ -253,3 +253,12 @@ def test_coverage_shows_the_current_reporting_year_before_anyone_published():
         ("某县人民政府", "not_due"),  # summary reports are due 31 March
         ("某县民政局", "missing"),  # agencies were due 31 January
     ]
+
+
+def test_summary_reports_without_a_recorded_government_are_listed_under_their_own_name():
+    summary = portal_report(real_truth("huaian-hongze-2023"))  # government=None
+    agency = portal_report(real_truth("luoyang-xigong-2022"), document_id=2)  # government=None
+    files = site_files([summary, agency])
+    index = files["index.html"].decode()
+    assert f"<h3>{HONGZE}（1 份）</h3>" in index and "<h3>（未注明所属政府）（1 份）</h3>" in index
+    assert f"本级政府汇总报告（{HONGZE}）" in files["stats.html"].decode()
