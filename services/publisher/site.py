@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from markupsafe import Markup
@@ -24,6 +24,15 @@ from services.publisher.render import ENVIRONMENT, format_number, report_files
 from shared.report import CellValue, ReportKind
 
 NO_GOVERNMENT = "（未注明所属政府）"
+
+
+def governments_by_agency(expected: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Folded agency name → its government, from the expected lists (a government's own
+    name maps to itself)."""
+    lookup = {fold_name(government): government for government in expected}
+    for government, agencies in expected.items():
+        lookup.update({fold_name(agency): government for agency in agencies})
+    return lookup
 
 
 def government_of(report: PortalReport) -> str:
@@ -361,10 +370,16 @@ def site_files(
 ) -> dict[str, bytes]:
     """Every page spanning reports. `reports` are current versions; `expected` maps a
     government to the agencies that must report to it; `as_of` (default today) decides
-    which deadlines have passed."""
+    which deadlines have passed. A report without a recorded government is listed under
+    the government whose `expected` list names it."""
     _check_unique(reports)
     today = as_of or date.today()
-    current = [r for r in reports if not r.retracted]
+    governments = governments_by_agency(expected or {})
+    current = [
+        replace(r, government=governments.get(fold_name(r.agency))) if r.government is None else r
+        for r in reports
+        if not r.retracted
+    ]
     by_year = _by_year(current)
     files: dict[str, bytes] = {
         "index.html": _index_page(current).encode("utf-8"),

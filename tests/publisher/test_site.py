@@ -262,3 +262,11 @@ def test_summary_reports_without_a_recorded_government_are_listed_under_their_ow
     index = files["index.html"].decode()
     assert f"<h3>{HONGZE}（1 份）</h3>" in index and "<h3>（未注明所属政府）（1 份）</h3>" in index
     assert f"本级政府汇总报告（{HONGZE}）" in files["stats.html"].decode()
+
+
+def test_reports_without_a_government_are_placed_by_the_expected_lists():
+    agency = portal_report(real_truth("luoyang-xigong-2022"))  # government=None
+    expected = {"洛阳市西工区人民政府": ["西工區城市改造辦公室"]}
+    index = site_files([agency], expected, as_of=date(2024, 6, 1))["index.html"].decode()
+    assert "<h3>洛阳市西工区人民政府（1 份）</h3>" in index
+    assert agency.government is None  # the input is not modified
