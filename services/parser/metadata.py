@@ -48,9 +48,10 @@ def find_title(lines: list[str]) -> str | None:
     clean = [to_simplified(squeeze(width_fold(line)).strip("#*")) for line in lines[:_TITLE_SEARCH_LINES]]
     bodiless: str | None = None
     for end, line in enumerate(clean):
-        if not line.endswith(("报告", "年报")):
+        # The last line of a wrapped title may hold a single character ("…年度报" / "告").
+        if not line.endswith(("告", "报")):
             continue
-        for span in (1, 2, 3):
+        for span in (1, 2, 3, 4):
             if end + 1 - span < 0:
                 break
             candidate = "".join(clean[end + 1 - span : end + 1])

@@ -117,6 +117,14 @@ def test_titles_agency_kind() -> None:
     assert find_title(["某县民政局2023年政府信息公开年度报告"]) == "某县民政局2023年政府信息公开年度报告"
 
 
+def test_title_wrapped_before_its_last_character() -> None:
+    lines = ["台州市人民政府2024年政府信息公开工作年度报", "告", "本报告根据…要求编制"]
+    assert find_title(lines) == "台州市人民政府2024年政府信息公开工作年度报告"
+    assert find_title(["2025年上海市人民政府办公厅政府信息公", "开工作", "年度报告"]) == (
+        "2025年上海市人民政府办公厅政府信息公开工作年度报告"
+    )
+
+
 def test_statistics_period_wordings() -> None:
     assert (
         statistics_period("统计期限自 2023 年 1 月 1 日起至 2023 年 12 月 31 日止")
