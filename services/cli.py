@@ -95,13 +95,14 @@ def worker(
 @app.command()
 def sweeper(interval: Annotated[float | None, typer.Option(help="Seconds between sweeps")] = None) -> None:
     """Send outbox messages and re-queue stuck documents, forever."""
+    from services.publisher.tasks import resend_pending_pushes
     from shared.settings import get_settings
     from shared.tracking import sweep_once
 
     pause = interval or get_settings().sweep_interval
     while True:
         try:
-            result = sweep_once()
+            result = sweep_once() | {"pushes": resend_pending_pushes()}
             if any(result.values()):
                 typer.echo(json.dumps(result))
         except Exception as exc:  # database or broker down: try again next round

@@ -12,8 +12,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebhookTarget(BaseModel):
+    """An external portal that receives signed publication events (configured by ops)."""
+
+    name: str
+    url: str
+    secret: str
 
 
 class Settings(BaseSettings):
@@ -57,6 +65,13 @@ class Settings(BaseSettings):
     stage_time_limit: int = 300  # seconds a stage may run before the sweeper re-queues it
     requeue_waiting_after: int = 600  # seconds a waiting document may sit before re-sending
     sweep_interval: float = 15.0
+
+    # External portals to push publications to, as JSON:
+    # [{"name": "province", "url": "https://…/hook", "secret": "…"}]
+    webhook_targets: list[WebhookTarget] = Field(default_factory=list)
+    webhook_max_attempts: int = 5  # per push task; the sweeper sends a new task later
+    webhook_backoff_cap: float = 60.0
+    webhook_resend_after: int = 600  # seconds before the sweeper re-sends an undelivered push
 
     # Validation: rule ID (or family prefix) -> severity, e.g. {"NARR-APPS": "warning"}.
     severity_overrides: dict[str, str] = Field(default_factory=dict)

@@ -1,38 +1,81 @@
-"""Publish stage: render an approved report into the portal and record the publication.
+"""Publish stage: render an approved report into the portal and record the publication;
+plus the portal refresh after a retraction and the signed pushes to external portals.
 
-Re-running it is harmless: pages are rewritten with the same bytes and the publication
-row is unique per document. A newer version of the same agency's report for the same
-year takes over the report's address; the older published version becomes `superseded`
-and stays reachable as history.
+Re-running any of them is harmless: pages are rewritten with the same bytes, the
+publication row is unique per document, and a push already delivered is not sent again.
+A newer version of the same agency's report for the same year takes over the report's
+address; the older published version becomes `superseded` and stays reachable as history.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+import httpx
 from celery import Task
 from sqlmodel import Session, col, select
 
-from services.publisher import PortalReport, deadline_status_of, report_files, report_slug, site_files
+from services.publisher import (
+    PortalReport,
+    Retraction,
+    deadline_status_of,
+    report_files,
+    report_slug,
+    site_files,
+)
+from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
 from services.publisher.write import content_type_for
 from shared.celery_app import TASK_NAMES, celery_app
-from shared.models import Document, Publication, Stage, Status, utcnow
+from shared.db import session_scope
+from shared.models import Document, Publication, Stage, Status, WebhookDelivery, utcnow
 from shared.report import ParsedReport
 from shared.settings import get_settings
-from shared.stages import PermanentStageError, StageOutcome, run_stage
+from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, retry_countdown, run_stage
 from shared.storage import ObjectStore, open_store
 from shared.tracking import set_status
+
+REFRESH_TASK = "nianbao.refresh_portal"
+PUSH_TASK = "nianbao.push"
 
 
 @celery_app.task(name=TASK_NAMES[Stage.publish], bind=True, max_retries=5)
 def publish(self: Task, document_id: int) -> None:
     run_stage(self, Stage.publish, document_id, publish_approved_document)
+    queue_pushes(document_id)
 
 
-def portal_report(doc: Document, raw: ObjectStore | None, earlier: list[PortalReport]) -> PortalReport:
-    """The portal's view of a document; `raw=None` leaves the original file out (index pages
-    do not need it)."""
+@celery_app.task(name=REFRESH_TASK, bind=True, max_retries=5)
+def refresh_portal(self: Task, document_id: int) -> None:
+    """Re-render a published report and the site pages (after a retraction)."""
+    try:
+        with session_scope() as session:
+            doc = session.get(Document, document_id)
+            if doc is not None and doc.status in (Status.published, Status.superseded):
+                write_portal_pages(session, doc)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+    queue_pushes(document_id)
+
+
+def _publication(session: Session, document_id: int) -> Publication | None:
+    return session.exec(select(Publication).where(Publication.document_id == document_id)).first()
+
+
+def portal_report(
+    doc: Document,
+    raw: ObjectStore | None,
+    earlier: list[PortalReport],
+    publication: Publication | None = None,
+) -> PortalReport:
+    """The portal's view of a document; `raw=None` leaves the original file out (site-wide
+    pages do not need it)."""
     if doc.parsed is None or doc.agency is None or doc.year is None or doc.id is None:
         raise PermanentStageError("an approved report needs its agency and year to be published")
     parsed = ParsedReport.from_json(doc.parsed)
+    retraction = None
+    if publication is not None and publication.retracted_at is not None:
+        retraction = Retraction(publication.retracted_at, publication.retract_reason or "")
     return PortalReport(
         document_id=doc.id,
         version=doc.version or 1,
@@ -47,6 +90,7 @@ def portal_report(doc: Document, raw: ObjectStore | None, earlier: list[PortalRe
         original=raw.get(doc.storage_key) if raw is not None and doc.storage_key else None,
         parsed=parsed,
         superseded_versions=earlier,
+        retraction=retraction,
     )
 
 
@@ -62,21 +106,48 @@ def _earlier_publications(session: Session, doc: Document) -> list[Document]:
     )
 
 
-def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
+def _other_current_reports(session: Session, doc: Document) -> list[PortalReport]:
+    """Every other agency-year's current published report, for the index, search,
+    coverage, statistics and open-data pages.
+
+    Why not rebuild the whole site through write_site: that re-renders every report page
+    on each publication; the site-wide pages are enough to keep the index consistent.
+    """
+    rows = session.exec(
+        select(Document, Publication)
+        .join(Publication, col(Publication.document_id) == col(Document.id))
+        .where(Document.status == Status.published, col(Document.id) != doc.id)
+    ).all()
+    mine = (doc.agency_norm or doc.agency, doc.year)
+    return [
+        portal_report(row, None, [], publication)
+        for row, publication in rows
+        if (row.agency_norm or row.agency, row.year) != mine
+    ]
+
+
+def write_portal_pages(session: Session, doc: Document) -> PortalReport:
+    """The report's own pages first, then the site-wide pages that link to it."""
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
-    earlier_docs = _earlier_publications(session, doc)
-    earlier = [portal_report(d, raw, []) for d in earlier_docs]
-    report = portal_report(doc, raw, earlier)
-    # The report's own pages first, then the pages that link to it.
+    earlier = [
+        portal_report(d, raw, [], _publication(session, d.id or 0))
+        for d in _earlier_publications(session, doc)
+    ]
+    report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0))
     for key, data in report_files(report).items():
         portal.put(key, data, content_type=content_type_for(key))
     for key, data in site_files([report, *_other_current_reports(session, doc)]).items():
         portal.put(key, data, content_type=content_type_for(key))
+    return report
+
+
+def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
+    doc.published_at = doc.published_at or utcnow()
+    report = write_portal_pages(session, doc)
     location = f"reports/{report_slug(report.agency, report.year)}/"
-    doc.published_at = report.published_at
-    if session.exec(select(Publication).where(Publication.document_id == doc.id)).first() is None:
+    if _publication(session, doc.id or 0) is None:
         session.add(
             Publication(
                 document_id=report.document_id,
@@ -86,7 +157,7 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
                 location=location,
             )
         )
-    for older in earlier_docs:
+    for older in _earlier_publications(session, doc):
         if older.status == Status.published:
             set_status(
                 session,
@@ -97,13 +168,114 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     return StageOutcome(Status.published, detail=f"portal: {location}")
 
 
-def _other_current_reports(session: Session, doc: Document) -> list[PortalReport]:
-    """Every other agency-year's current published report, for the index, search,
-    coverage, statistics and open-data pages.
+# --- pushes to external portals -------------------------------------------------------
 
-    Why not rebuild the whole site through write_site: that re-renders every report page
-    on each publication; the site-wide pages are enough to keep the index consistent.
+
+def _current_event_key(session: Session, doc: Document) -> tuple[dict[str, Any], str] | None:
+    publication = _publication(session, doc.id or 0)
+    if publication is None or doc.status != Status.published:
+        return None  # a superseded version is announced by its successor
+    return publication_event(portal_report(doc, None, [], publication), get_settings().portal_url)
+
+
+def _delivered(session: Session, document_id: int, target: str, key: str) -> bool:
+    return (
+        session.exec(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.document_id == document_id,
+                WebhookDelivery.target == target,
+                WebhookDelivery.idempotency_key == key,
+                WebhookDelivery.ok == True,  # noqa: E712 (SQL comparison)
+            )
+        ).first()
+        is not None
+    )
+
+
+def queue_pushes(document_id: int) -> int:
+    """Send a push task per configured target that has not received the current event.
+
+    Best effort: if the broker is down now, the sweeper (resend_pending_pushes) sends later.
     """
-    rows = session.exec(select(Document).where(Document.status == Status.published, col(Document.id) != doc.id)).all()
-    mine = (doc.agency_norm or doc.agency, doc.year)
-    return [portal_report(row, None, []) for row in rows if (row.agency_norm or row.agency, row.year) != mine]
+    targets = get_settings().webhook_targets
+    if not targets:
+        return 0
+    sent = 0
+    with session_scope() as session:
+        doc = session.get(Document, document_id)
+        current = _current_event_key(session, doc) if doc is not None else None
+        if current is None:
+            return 0
+        pending = [t.name for t in targets if not _delivered(session, document_id, t.name, current[1])]
+    for target in pending:
+        try:
+            celery_app.send_task(PUSH_TASK, args=[document_id, target], queue=Stage.publish.value)
+            sent += 1
+        except Exception:  # broker down: the sweeper re-sends
+            break
+    return sent
+
+
+@celery_app.task(name=PUSH_TASK, bind=True, max_retries=None)
+def push(self: Task, document_id: int, target_name: str) -> None:
+    """One signed POST per execution; a retryable failure comes back later as a Celery retry
+    (a countdown, not a sleep), so a dead receiver never occupies a publish worker."""
+    settings = get_settings()
+    target = next((t for t in settings.webhook_targets if t.name == target_name), None)
+    if target is None:
+        return  # the target was removed from the configuration
+    with session_scope() as session:
+        doc = session.get(Document, document_id)
+        current = _current_event_key(session, doc) if doc is not None else None
+        if current is None or _delivered(session, document_id, target_name, current[1]):
+            return
+    event, key = current
+    with httpx.Client(timeout=10) as client:
+        [attempt] = deliver_webhook(
+            target.url, target.secret.encode(), event, key, client=client, max_attempts=1
+        )
+    number = self.request.retries + 1
+    with session_scope() as session:
+        session.add(
+            WebhookDelivery(
+                document_id=document_id,
+                target=target_name,
+                event=str(event["type"]),
+                idempotency_key=key,
+                attempt=number,
+                status_code=attempt.status_code,
+                ok=attempt.delivered,
+                error=attempt.error,
+            )
+        )
+    retryable = attempt.status_code is None or attempt.status_code in RETRYABLE_STATUS
+    if not attempt.delivered and retryable and number < settings.webhook_max_attempts:
+        raise self.retry(countdown=backoff_delay(number, base_s=1.0, cap_s=settings.webhook_backoff_cap))
+
+
+def resend_pending_pushes() -> int:
+    """For the sweeper: publications whose current event has not reached every target and
+    whose last attempt is older than `webhook_resend_after`."""
+    settings = get_settings()
+    if not settings.webhook_targets:
+        return 0
+    cutoff = utcnow() - timedelta(seconds=settings.webhook_resend_after)
+    due: list[int] = []
+    with session_scope() as session:
+        published = session.exec(
+            select(Document.id)
+            .join(Publication, col(Publication.document_id) == col(Document.id))
+            .where(
+                col(Document.status).in_((Status.published, Status.superseded)),
+                col(Publication.published_at) < cutoff,
+            )
+        ).all()
+        for document_id in published:
+            last = session.exec(
+                select(WebhookDelivery.at)
+                .where(WebhookDelivery.document_id == document_id)
+                .order_by(col(WebhookDelivery.at).desc())
+            ).first()
+            if document_id is not None and (last is None or last < cutoff):
+                due.append(document_id)
+    return sum(queue_pushes(document_id) for document_id in due[:200])

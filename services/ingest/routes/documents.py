@@ -10,7 +10,17 @@ from sqlmodel import Session, col, select
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import document_summary
 from shared.db import session_scope
-from shared.models import STAGE_RUNNING, STAGE_WAITING, Document, DocumentEvent, Stage, Status, iso, utcnow
+from shared.models import (
+    STAGE_RUNNING,
+    STAGE_WAITING,
+    Document,
+    DocumentEvent,
+    Publication,
+    Stage,
+    Status,
+    iso,
+    utcnow,
+)
 from shared.tracking import dispatch_pending, enqueue, set_status
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -19,7 +29,7 @@ Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
 Ops = Annotated[Principal, Depends(require(Role.ops))]
 
 
-def _load_visible(session: Session, document_id: int, principal: Principal) -> Document:
+def load_visible(session: Session, document_id: int, principal: Principal) -> Document:
     doc = session.get(Document, document_id)
     if doc is None or not principal.can_see(doc):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")  # never confirm others' ids
@@ -57,10 +67,24 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
             }
             for e in events
         ],
+        publication=_publication_summary(session, doc),
         report=doc.parsed,
         findings=doc.findings,
     )
     return detail
+
+
+def _publication_summary(session: Session, doc: Document) -> dict[str, Any] | None:
+    publication = session.exec(select(Publication).where(Publication.document_id == doc.id)).first()
+    if publication is None:
+        return None
+    return {
+        "version": publication.version,
+        "published_at": iso(publication.published_at),
+        "location": publication.location,
+        "retracted_at": iso(publication.retracted_at) if publication.retracted_at else None,
+        "retract_reason": publication.retract_reason,
+    }
 
 
 @router.get("")
@@ -77,11 +101,18 @@ def list_documents(
         query = query.where(Document.status == status_filter)
     if agency:
         query = query.where(
-            or_(col(Document.agency) == agency, col(Document.agency_key) == agency, col(Document.agency_norm) == agency)
+            or_(
+                col(Document.agency) == agency,
+                col(Document.agency_key) == agency,
+                col(Document.agency_norm) == agency,
+            )
         )
     if year is not None:
         query = query.where(
-            or_(col(Document.year) == year, and_(col(Document.year).is_(None), col(Document.year_hint) == year))
+            or_(
+                col(Document.year) == year,
+                and_(col(Document.year).is_(None), col(Document.year_hint) == year),
+            )
         )
     if principal.role == Role.uploader:
         query = query.where(col(Document.agency_key).in_(principal.agencies))
@@ -105,14 +136,14 @@ def list_documents(
 @router.get("/{document_id}")
 def get_document(document_id: int, principal: Anyone) -> dict[str, Any]:
     with session_scope() as session:
-        return document_detail(session, _load_visible(session, document_id, principal))
+        return document_detail(session, load_visible(session, document_id, principal))
 
 
 @router.post("/{document_id}/retry")
 def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
     """Run a failed document again from the stage that failed."""
     with session_scope() as session:
-        doc = _load_visible(session, document_id, principal)
+        doc = load_visible(session, document_id, principal)
         if doc.status != Status.failed:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"only failed documents can be retried (this one is {doc.status})"
@@ -135,7 +166,7 @@ def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
         enqueue(session, document_id, stage)
     dispatch_pending(document_id)
     with session_scope() as session:
-        return document_detail(session, _load_visible(session, document_id, principal))
+        return document_detail(session, load_visible(session, document_id, principal))
 
 
 class RejectRequest(BaseModel):
@@ -164,7 +195,7 @@ def approve_document(
     document_id: int, principal: Reviewer, body: ApproveRequest | None = None
 ) -> dict[str, Any]:
     with session_scope() as session:
-        doc = _load_visible(session, document_id, principal)
+        doc = load_visible(session, document_id, principal)
         if doc.status != Status.needs_review:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
@@ -174,7 +205,7 @@ def approve_document(
         enqueue(session, document_id, Stage.publish)
     dispatch_pending(document_id)
     with session_scope() as session:
-        return document_detail(session, _load_visible(session, document_id, principal))
+        return document_detail(session, load_visible(session, document_id, principal))
 
 
 UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUNNING.values()} - {
@@ -186,7 +217,7 @@ UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUN
 @router.post("/{document_id}/reject")
 def reject_document(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with session_scope() as session:
-        doc = _load_visible(session, document_id, principal)
+        doc = load_visible(session, document_id, principal)
         if doc.status in UNREJECTABLE:
             raise HTTPException(status.HTTP_409_CONFLICT, f"a {doc.status} document cannot be rejected")
         _decide(session, doc, principal, Status.rejected, body.reason)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision = "0002_ack_webhooks"
 down_revision = "38ea11616d5f"
 branch_labels = None
