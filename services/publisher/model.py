@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 
 from services.publisher.folding import fold_name
@@ -67,6 +67,19 @@ class PortalReport:
             self.parsed.cells.get(key) is not None or key in self.parsed.cell_details
             for key in (f"t3_other_all__{column}" for column in ("natural", "total"))
         )
+
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China has one zone and no DST
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The database stores naive UTC times; make that explicit."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def beijing_time(moment: datetime) -> str:
+    """How a time is shown on the portal: Beijing time, to the minute."""
+    return as_utc(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def report_slug(agency: str, year: int) -> str:

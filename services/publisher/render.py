@@ -20,7 +20,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from services.publisher.layout import TableLayout, cell_labels, tables_for
-from services.publisher.model import PortalReport, deadline_for, original_file_name, version_dir
+from services.publisher.model import (
+    PortalReport,
+    as_utc,
+    beijing_time,
+    deadline_for,
+    original_file_name,
+    version_dir,
+)
 from shared.report import CellDetail, CellValue, Finding, ParsedReport, keys_for_format
 
 SECTION_TITLES: dict[str, str] = {
@@ -47,6 +54,7 @@ ENVIRONMENT = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+ENVIRONMENT.filters["beijing_time"] = beijing_time
 ENVIRONMENT.globals.update(
     KIND_LABELS=KIND_LABELS, FORMAT_LABELS=FORMAT_LABELS, DEADLINE_LABELS=DEADLINE_LABELS
 )
@@ -203,7 +211,7 @@ def data_json(report: PortalReport) -> bytes:
         "report_kind": report.report_kind,
         "report_format": report.report_format,
         "hybrid": report.is_hybrid,
-        "published_at": report.published_at.isoformat(),
+        "published_at": as_utc(report.published_at).isoformat(),
         "deadline": deadline_for(report.year, report.report_kind).isoformat(),
         "deadline_status": report.deadline_status,
         "original_filename": report.original_filename,

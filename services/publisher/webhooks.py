@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from services.publisher.model import PortalReport, version_dir
+from services.publisher.model import PortalReport, as_utc, version_dir
 
 SIGNATURE_VERSION = "v1"
 # Worth another try: the receiver is down, overloaded, or asked us to slow down.
@@ -99,11 +99,11 @@ def publication_event(report: PortalReport, portal_base_url: str) -> tuple[dict[
         "government": report.government,
         "year": report.year,
         "report_kind": report.report_kind,
-        "published_at": report.published_at.isoformat(),
+        "published_at": as_utc(report.published_at).isoformat(),
         "page_url": page,
     }
     if report.retraction is not None:
-        event["retracted_at"] = report.retraction.retracted_at.isoformat()
+        event["retracted_at"] = as_utc(report.retraction.retracted_at).isoformat()
         event["reason"] = report.retraction.reason
     else:
         event["data_url"] = f"{base}/{version_dir(report.slug, report.version)}/data.json"

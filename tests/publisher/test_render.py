@@ -268,3 +268,9 @@ def test_findings_are_listed_and_mark_their_cells():
     assert 'href="#cell-t4_review_total"' in findings and 'id="cell-t4_review_total"' in html
     assert "≠总计0&lt;b&gt;" in findings
     assert "表三（六）其他处理为单行" in html
+
+
+def test_times_are_utc_in_data_and_beijing_time_on_the_page():
+    report = portal_report(real_truth("luoyang-xigong-2022"), published_at=datetime(2024, 1, 31, 17, 30))
+    assert json.loads(data_json(report))["published_at"] == "2024-01-31T17:30:00+00:00"
+    assert "2024-02-01 01:30（北京时间）" in render_report_page(report)
