@@ -1,0 +1,130 @@
+"""Publishing on the real servers: portal pages in S3, a new version superseding the old,
+retraction, and signed pushes to an external portal that fails once before accepting."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from minio import Minio
+
+from services.publisher.webhooks import verify_webhook
+from tests.integration.conftest import FAST_RECOVERY
+from tests.integration.stack import Servers, Stack, free_port, wait_until
+from tests.integration.test_pipeline import auth, upload, wait_for_status
+
+SECRET = "receiver-secret"
+AGENCY = "西工区城市改造办公室"
+
+
+class Receiver:
+    """An external portal: answers 503 to the first request, then checks signatures."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.requests = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests += 1
+                if receiver.requests == 1:
+                    self.send_response(503)
+                elif verify_webhook(SECRET.encode(), dict(self.headers), body):
+                    receiver.events.append(json.loads(body) | {"webhook-id": self.headers["webhook-id"]})
+                    self.send_response(204)
+                else:
+                    self.send_response(401)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stack(servers: Servers, receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    targets = [{"name": "province", "url": f"http://127.0.0.1:{receiver.port}/hook", "secret": SECRET}]
+    extra = FAST_RECOVERY | {"NIANBAO_WEBHOOK_TARGETS": json.dumps(targets)}
+    data_dir = tmp_path_factory.mktemp("publishing")
+    running = Stack(env=servers.environment(data_dir, extra), log_dir=data_dir)
+    running.prepare()
+    running.start_all()
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def publisher_token(stack: Stack) -> str:
+    return stack.cli("token", "create", "--role", "publisher").strip()
+
+
+def portal_file(stack: Stack, key: str) -> str:
+    client = Minio(stack.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+    response = client.get_object(stack.env["NIANBAO_PORTAL_BUCKET"], key)
+    try:
+        return response.read().decode("utf-8")
+    finally:
+        response.close()
+
+
+def publish(api: httpx.Client, tokens: dict[str, str], data: bytes) -> dict:
+    doc_id = upload(api, tokens["uploader"], [("report.txt", data)])["documents"][0]["id"]
+    doc = wait_for_status(api, tokens["uploader"], doc_id, {"needs_review", "approved", "published", "rejected", "failed"})
+    if doc["status"] == "needs_review":
+        api.post(f"/api/v1/documents/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={})
+    return wait_for_status(api, tokens["uploader"], doc_id, {"published", "failed"})
+
+
+def test_publish_supersede_retract_and_push(
+    api: httpx.Client, tokens: dict[str, str], publisher_token: str, seed_report: bytes, stack: Stack, receiver: Receiver
+) -> None:
+    first = publish(api, tokens, seed_report)
+    assert first["status"] == "published" and first["publication"]["version"] == 1
+    location = first["publication"]["location"]
+    assert AGENCY in portal_file(stack, location + "index.html")
+    assert AGENCY in portal_file(stack, "index.html")
+
+    # The receiver refused the first attempt; the retry went through, signed.
+    wait_until(lambda: len(receiver.events) == 1, 60, what="the published event to arrive")
+    assert receiver.events[0]["type"] == "report.published" and receiver.events[0]["document_id"] == first["id"]
+    log = api.get(f"/api/v1/documents/{first['id']}/deliveries", headers=auth(publisher_token)).json()["deliveries"]
+    assert [(d["attempt"], d["status_code"], d["ok"]) for d in log] == [(1, 503, False), (2, 204, True)]
+
+    # A corrected upload for the same agency and year is version 2 and takes the address.
+    second = publish(api, tokens, seed_report.replace("无".encode(), "本年度无其他需要报告的事项。".encode()))
+    assert second["status"] == "published" and second["publication"]["version"] == 2
+    assert second["publication"]["location"] == location
+    old = api.get(f"/api/v1/documents/{first['id']}", headers=auth(tokens["ops"])).json()
+    assert old["status"] == "superseded"
+    assert portal_file(stack, location + "v1/index.html")  # history stays reachable
+
+    retracted = api.post(
+        f"/api/v1/documents/{second['id']}/retract", headers=auth(publisher_token), json={"reason": "报送单位申请撤回"}
+    )
+    assert retracted.status_code == 200, retracted.text
+    assert retracted.json()["publication"]["retract_reason"] == "报送单位申请撤回"
+    wait_until(lambda: AGENCY not in portal_file(stack, "index.html"), 60, what="the index to drop the report")
+    assert "报送单位申请撤回" in portal_file(stack, location + "index.html")
+    wait_until(lambda: any(e["type"] == "report.retracted" for e in receiver.events), 60, what="the retraction event")
+
+
+def test_only_a_publisher_may_retract(api: httpx.Client, tokens: dict[str, str]) -> None:
+    response = api.post("/api/v1/documents/1/retract", headers=auth(tokens["reviewer"]), json={"reason": "x"})
+    assert response.status_code == 403
