@@ -76,7 +76,9 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
     logs.mkdir()
     processes = [
         _start(["serve", "--port", str(port)], env, logs / "api.log"),
-        _start(["worker", "--concurrency", "2"], env, logs / "worker.log"),
+        _start(["worker", "--queues", "parse,validate", "--concurrency", "2"], env, logs / "worker.log"),
+        # One publisher, as in compose: the portal is one consistent site written in turn.
+        _start(["worker", "--queues", "publish", "--concurrency", "1"], env, logs / "publisher.log"),
         _start(["sweeper", "--interval", "2"], env, logs / "sweeper.log"),
     ]
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from celery import Task
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from services.publisher import (
@@ -23,13 +24,13 @@ from services.publisher import (
     report_files,
     report_slug,
     site_files,
+    write_site,
 )
 from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
-from services.publisher.write import content_type_for
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.db import session_scope
 from shared.models import Document, Publication, Stage, Status, WebhookDelivery, utcnow
-from shared.report import ParsedReport
+from shared.report import Finding, ParsedReport
 from shared.settings import get_settings
 from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, retry_countdown, run_stage
 from shared.storage import ObjectStore, open_store
@@ -91,6 +92,7 @@ def portal_report(
         parsed=parsed,
         superseded_versions=earlier,
         retraction=retraction,
+        findings=[Finding.from_json(f) for f in doc.findings or []],
     )
 
 
@@ -127,7 +129,12 @@ def _other_current_reports(session: Session, doc: Document) -> list[PortalReport
 
 
 def write_portal_pages(session: Session, doc: Document) -> PortalReport:
-    """The report's own pages first, then the site-wide pages that link to it."""
+    """Write the report's pages and the site-wide pages that link to it.
+
+    Portal writes are serialised (one publish worker by design; on PostgreSQL also a
+    transaction-scoped advisory lock) because the portal's manifest is read-modify-write.
+    """
+    _lock_portal(session)
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
@@ -136,17 +143,23 @@ def write_portal_pages(session: Session, doc: Document) -> PortalReport:
         for d in _earlier_publications(session, doc)
     ]
     report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0))
-    for key, data in report_files(report).items():
-        portal.put(key, data, content_type=content_type_for(key))
-    for key, data in site_files([report, *_other_current_reports(session, doc)]).items():
-        portal.put(key, data, content_type=content_type_for(key))
+    files = {**site_files([report, *_other_current_reports(session, doc)]), **report_files(report)}
+    write_site(portal, files, only_reports=[report.slug])
     return report
+
+
+PORTAL_LOCK_ID = 20_260_131
+
+
+def _lock_portal(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PORTAL_LOCK_ID})
 
 
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     doc.published_at = doc.published_at or utcnow()
     report = write_portal_pages(session, doc)
-    location = f"reports/{report_slug(report.agency, report.year)}/"
+    location = f"reports/{report_slug(report.agency, report.year)}/index.html"
     if _publication(session, doc.id or 0) is None:
         session.add(
             Publication(
