@@ -420,7 +420,13 @@ def _narrative(rng: random.Random, truth: dict[str, Any]) -> tuple[dict[str, str
         f"（四）平台建设。持续优化政府网站信息公开专栏，提升检索和办事服务功能。{_filler(rng)}\n"
         f"（五）监督保障。将政务公开纳入年度绩效考核，组织业务培训。{_filler(rng)}"
     )
-    five = "一是主动公开的深度和广度有待加强；二是政策解读形式较为单一。下一步将加强业务培训，丰富解读形式。"
+    # Real section 五 texts run to a paragraph or more; under ~50 characters the validator
+    # rightly asks for a human look (SEC-EMPTY-NARRATIVE).
+    five = (
+        "（一）存在的主要问题。一是主动公开的深度和广度有待加强；二是政策解读形式较为单一。"
+        "（二）改进情况。下一步将加强业务培训，丰富解读形式，推动政务公开工作提质增效。"
+        + rng.choice(("", "同时对照上年度报告所列问题逐项整改，整改情况已在门户网站公开。"))
+    )
     fee_text = (
         "本年度未收取信息处理费。"
         if not cells.get(t3_key("other_no_fee", "total")) or rng.random() < 0.5
