@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from services.ops.cli import ops_app
+
 app = typer.Typer(
     help="nianbao — read, check, track and publish 政府信息公开工作年度报告.", no_args_is_help=True
 )
@@ -18,6 +20,7 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(ops_app, name="ops")
 
 
 @db_app.command("upgrade")
@@ -56,12 +59,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from shared.db import upgrade_schema
+    from shared.logs import configure_json_logging
     from shared.settings import get_settings
     from shared.storage import ensure_buckets
 
+    configure_json_logging()
     upgrade_schema()
     ensure_buckets(get_settings())
-    uvicorn.run("services.ingest.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "services.ingest.app:create_app", factory=True, host=host, port=port, log_level="info", log_config=None
+    )
 
 
 @app.command()
@@ -74,6 +81,9 @@ def worker(
 ) -> None:
     """Run a Celery worker for one or more stage queues."""
     from shared.celery_app import celery_app
+    from shared.logs import configure_json_logging
+
+    configure_json_logging()
 
     celery_app.worker_main(
         [
@@ -95,18 +105,23 @@ def worker(
 @app.command()
 def sweeper(interval: Annotated[float | None, typer.Option(help="Seconds between sweeps")] = None) -> None:
     """Send outbox messages and re-queue stuck documents, forever."""
+    import logging
+
     from services.publisher.tasks import resend_pending_pushes
+    from shared.logs import configure_json_logging
     from shared.settings import get_settings
     from shared.tracking import sweep_once
 
+    configure_json_logging()
+    log = logging.getLogger("nianbao.sweeper")
     pause = interval or get_settings().sweep_interval
     while True:
         try:
             result = sweep_once() | {"pushes": resend_pending_pushes()}
             if any(result.values()):
-                typer.echo(json.dumps(result))
+                log.info("swept %s", json.dumps(result))
         except Exception as exc:  # database or broker down: try again next round
-            typer.echo(f"sweep failed: {type(exc).__name__}: {exc}", err=True)
+            log.warning("sweep failed: %s: %s", type(exc).__name__, exc)
         time.sleep(pause)
 
 

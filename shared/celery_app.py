@@ -57,7 +57,12 @@ def make_celery(settings: Settings) -> Celery:
         worker_send_task_events=True,
         task_send_sent_event=True,
         worker_hijack_root_logger=False,
-        include=["services.parser.tasks", "services.validator.tasks", "services.publisher.tasks"],
+        include=[
+            "services.parser.tasks",
+            "services.validator.tasks",
+            "services.publisher.tasks",
+            "services.ops.tasks",
+        ],
     )
     return app
 

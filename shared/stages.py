@@ -26,6 +26,7 @@ from celery import Task
 from sqlmodel import Session
 
 from shared.db import session_scope
+from shared.logs import bind_log_context
 from shared.models import Document, Stage, Status
 from shared.report import UnreadableDocument
 from shared.settings import get_settings
@@ -69,6 +70,7 @@ def retry_countdown(retries: int) -> int:
 
 def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> None:
     task_id = task.request.id or f"local-{stage}-{document_id}"
+    bind_log_context(document_id=document_id)  # cleared by task_postrun (shared/logs.py)
     try:
         claim = claim_stage(document_id, stage, task_id)
     except TRANSIENT_ERRORS as exc:
@@ -95,6 +97,7 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
             doc = session.get(Document, claim.document_id)
             if doc is None:
                 raise PermanentStageError("document row vanished")
+            bind_log_context(upload_id=doc.upload_id)
             outcome = work(session, doc)
             session.add(doc)
             if not finish_stage(

@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import document_summary
+from services.ops.actions import NotRetryable, retry_failed_document
 from shared.db import session_scope
 from shared.models import (
     STAGE_RUNNING,
-    STAGE_WAITING,
     Document,
     DocumentEvent,
     Publication,
@@ -144,26 +144,10 @@ def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
     """Run a failed document again from the stage that failed."""
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
-        if doc.status != Status.failed:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"only failed documents can be retried (this one is {doc.status})"
-            )
-        if not doc.storage_key:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"nothing to retry: the file was refused at upload ({doc.error})"
-            )
-        stage = doc.failed_stage or Stage.parse
-        doc.error, doc.failed_stage = None, None
-        doc.stage_attempts = 0
-        set_status(
-            session,
-            doc,
-            STAGE_WAITING[stage],
-            detail=f"retry from {stage} requested",
-            actor=principal.actor,
-            stage=stage,
-        )
-        enqueue(session, document_id, stage)
+        try:
+            retry_failed_document(session, doc, principal.actor)
+        except NotRetryable as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc))
     dispatch_pending(document_id)
     with session_scope() as session:
         return document_detail(session, load_visible(session, document_id, principal))
