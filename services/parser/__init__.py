@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from services.parser.document import ExtractedDocument, Paragraph, Table
 from services.parser.metadata import read_metadata
+from services.parser.numbers import is_value_like
 from services.parser.rows import document_rows
 from services.parser.sniff import sniff
 from services.parser.tables import read_tables
@@ -59,8 +60,8 @@ def parse_extracted(document: ExtractedDocument) -> ParsedReport:
     """Read a report from an already extracted document (used by every format)."""
     rows = document_rows(document)
     tables = read_tables(rows)
-    lines = _lines(document)
-    meta = read_metadata(lines, document.metadata)
+    lines, grid_lines = _lines(document)
+    meta = read_metadata(lines, document.metadata, grid_lines)
     if not tables.tables_found and len(meta.sections) < 2:
         raise UnreadableDocument(
             "no_report_found", "no table of an annual report and no section headings were found"
@@ -86,9 +87,14 @@ def parse_document(data: bytes, filename: str = "") -> ParsedReport:
     return parse_extracted(extract_document(data, filename))
 
 
-def _lines(document: ExtractedDocument) -> list[str]:
-    """Reading-order lines: paragraphs as they are, table rows joined by tabs."""
+def _lines(document: ExtractedDocument) -> tuple[list[str], frozenset[int]]:
+    """Reading-order lines: paragraphs as they are, table rows joined by tabs.
+
+    Also returns the indices of table rows that hold table data (several cells or a number):
+    section texts leave them out. A one-cell row of prose (a layout table) stays text.
+    """
     lines: list[str] = []
+    grid_lines: set[int] = set()
     for block in document.blocks:
         if isinstance(block, Paragraph):
             lines.extend(block.text.split("\n"))
@@ -99,5 +105,8 @@ def _lines(document: ExtractedDocument) -> list[str]:
                     text = cell.text.replace("\n", "") if cell is not None else ""
                     if not texts or text != texts[-1]:
                         texts.append(text)
+                filled = [t for t in texts if t.strip()]
+                if len(filled) > 1 or any(is_value_like(t) for t in filled):
+                    grid_lines.add(len(lines))
                 lines.append("\t".join(texts))
-    return lines
+    return lines, frozenset(grid_lines)

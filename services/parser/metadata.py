@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from services.parser.normalize import squeeze, to_simplified, width_fold
 from services.parser.sections import section_of_heading
+from services.parser.table_lines import is_table_line
 
 _TITLE_END = re.compile(r"(年度报告|年报告|年报)$")
 _TITLE_BODY = re.compile(r"(政府)?信息公开")
@@ -25,6 +26,10 @@ _PUBLISHED = re.compile(
 # Words that end an organisation name: anything ending so is an agency, not a bare place.
 _PLACE_SUFFIX = re.compile(r"(省|自治区|市|自治州|州|盟|地区|县|自治县|区|旗|新区)$")
 _TOWNSHIP = re.compile(r"(乡|镇|街道)(人民政府|办事处)?$|街道办事处$")
+# A CMS page's footer ends the report: nothing after it belongs to section 六.
+_PAGE_CHROME = re.compile(r"打印本页|关闭窗口|网站标识码|ICP备|版权所有|主办单位[:：]|技术支持[:：]")
+# Lines with neither CJK nor digits are script or layout debris ("\";", "document.write(…)").
+_HAS_TEXT = re.compile(r"[\u3001-\u303f\u3400-\u9fff\uff01-\uffef0-9]")
 _FUNCTION_CHARS = set("由与和及为是在对向的经请告了本据按照于从")
 
 
@@ -133,15 +138,17 @@ def published_on(text_head: str, metadata: dict[str, str]) -> str | None:
     return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
-def split_sections(lines: list[str]) -> dict[str, str]:
+def split_sections(lines: list[str], grid_lines: frozenset[int] = frozenset()) -> dict[str, str]:
     """Section number → its text, from each section's first heading to the next heading.
 
     The preamble's list of parts is not a heading: headings must start with the title words
-    (after the numbering), which a sentence listing the parts does not.
+    (after the numbering), which a sentence listing the parts does not. Table lines are left
+    out: the cells are read by the table mapper, a section's text is its prose only.
     """
     starts: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for i, line in enumerate(lines):
+    chrome = next((i for i, line in enumerate(lines) if _PAGE_CHROME.search(line)), len(lines))
+    for i, line in enumerate(lines[:chrome]):
         if len(line) > 80:
             continue
         number = section_of_heading(line)
@@ -150,13 +157,23 @@ def split_sections(lines: list[str]) -> dict[str, str]:
             starts.append((i, number))
     sections: dict[str, str] = {}
     for n, (start, number) in enumerate(starts):
-        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-        body = "\n".join(line for line in lines[start + 1 : end] if line.strip())
+        end = starts[n + 1][0] if n + 1 < len(starts) else chrome
+        in_table_section = number in ("2", "3", "4")
+        body = "\n".join(
+            line
+            for i, line in enumerate(lines[start + 1 : end], start=start + 1)
+            if _HAS_TEXT.search(line)
+            and i not in grid_lines
+            and section_of_heading(line) is None
+            and not is_table_line(line, in_table_section=in_table_section)
+        )
         sections[number] = body.strip()
     return sections
 
 
-def read_metadata(lines: list[str], metadata: dict[str, str]) -> Metadata:
+def read_metadata(
+    lines: list[str], metadata: dict[str, str], grid_lines: frozenset[int] = frozenset()
+) -> Metadata:
     full_text = "\n".join(lines)
     squeezed = to_simplified(squeeze(width_fold(full_text[:20000])))
     result = Metadata()
@@ -171,7 +188,7 @@ def read_metadata(lines: list[str], metadata: dict[str, str]) -> Metadata:
         result.year = int(result.statistics_period[:4])
     result.report_kind = report_kind(result.agency)
     result.published_on = published_on("\n".join(lines[:60]), metadata)
-    result.sections = split_sections(lines)
+    result.sections = split_sections(lines, grid_lines)
     return result
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.parser.normalize import squeeze, width_fold
+from services.parser.normalize import squeeze, to_simplified, width_fold
 
 # Marker spellings (after NFKC) → the marker recorded in CellDetail.
 _MARKERS: dict[str, str] = {
@@ -20,6 +20,8 @@ _MARKERS: dict[str, str] = {
     "—": "—",
     "——": "—",
     "–": "—",
+    "―": "—",
+    "─": "—",
     "-": "-",
     "--": "-",
     "－": "-",
@@ -31,6 +33,26 @@ _NUMBER = re.compile(rf"^(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(
 _WITH_NOTE = re.compile(
     rf"^(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>{_UNITS})?(?P<note>\(.*\))$"
 )
+# Chinese numerals written as cell values ("两", "十二"): read, but never fully trusted.
+_CHINESE_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CHINESE_NUMERAL = re.compile(r"^[〇零一二两三四五六七八九十百千]{1,6}$")
+_CHINESE_NUMERAL_CONFIDENCE = 0.9
+# Stray characters beside a number, left by mirrors and broken encodings ("? 0", "0�").
+_STRAY = re.compile(r"^[?？�·•*]+\s*(?=\S)|(?<=\S)\s*[?？�·•*]+$")
+_STRAY_CONFIDENCE = 0.8
 # Digit groups separated by single spaces inside one cell: "1 015", "2 0".
 _SPACED_DIGITS = re.compile(r"^\d+(?: \d+)+$")
 _THOUSANDS_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
@@ -59,14 +81,50 @@ def _to_value(text: str) -> int | float:
     return int(plain)
 
 
+def chinese_numeral_value(text: str) -> int | None:
+    """ "十二" → 12, "两" → 2, "一百零五" → 105; None when `text` is not a numeral."""
+    if not _CHINESE_NUMERAL.match(text):
+        return None
+    section, digit = 0, None
+    for char in text:
+        if char in _CHINESE_DIGITS:
+            if digit is not None and char not in "〇零":
+                return None  # two digits in a row ("一二") is not a numeral
+            digit = _CHINESE_DIGITS[char] if char not in "〇零" else None
+            continue
+        unit = {"十": 10, "百": 100, "千": 1000}[char]
+        section += (digit if digit is not None else 1) * unit
+        digit = None
+    return section + (digit or 0)
+
+
 def read_number(raw: str) -> NumberReading:
     """Read one cell. Never guesses: an unreadable cell has value None and a `problem`."""
     text = width_fold(raw).strip()
     text = text.replace("\u3000", " ").replace("\u00a0", " ").strip()
-    compact = squeeze(text)
+    # Markers are compared after 繁→简: a mirror prints "無" for "无" (§8).
+    compact = to_simplified(squeeze(text))
     marker = _MARKERS.get(compact)
+    if marker == "零":
+        return NumberReading(
+            raw, 0, marker=marker, confidence=_CHINESE_NUMERAL_CONFIDENCE, problem="Chinese numeral"
+        )
     if marker is not None:
         return NumberReading(raw=raw, value=0, marker=marker)
+    numeral = chinese_numeral_value(compact)
+    if numeral is not None:
+        return NumberReading(raw, numeral, confidence=_CHINESE_NUMERAL_CONFIDENCE, problem="Chinese numeral")
+    stripped = _STRAY.sub("", text)
+    if stripped != text:
+        reading = read_number(stripped)
+        if reading.readable and reading.marker is None:
+            return NumberReading(
+                raw,
+                reading.value,
+                note=reading.note,
+                confidence=min(reading.confidence, _STRAY_CONFIDENCE),
+                problem="stray character beside the number",
+            )
     match = _NUMBER.match(compact)
     if match is not None:
         inner = text if _SPACED_DIGITS.match(text) else None

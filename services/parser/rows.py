@@ -84,6 +84,14 @@ class Row:
         return [t for t in self.values_after_labels() if not t.is_blank]
 
 
+def is_markdown_rule(line: str) -> bool:
+    return _MD_RULE.match(line.strip()) is not None
+
+
+def is_page_number(line: str) -> bool:
+    return _PAGE_NUMBER.match(line.strip()) is not None
+
+
 def split_line(line: str) -> list[str]:
     """Fields of one text line: tabs, Markdown pipes, wide gaps, or label + spaced numbers."""
     stripped = line.strip()

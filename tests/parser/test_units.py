@@ -38,6 +38,38 @@ def test_read_number(raw: str, value: float, marker: str | None) -> None:
     assert reading.marker == marker
 
 
+@pytest.mark.parametrize(
+    ("raw", "marker"),
+    [("無", "无"), ("／", "/"), ("－", "-"), ("–", "—"), ("—", "—"), ("-", "-"), ("/", "/"), ("无", "无")],
+)
+def test_markers_after_traditional_to_simplified(raw: str, marker: str) -> None:
+    reading = read_number(raw)
+    assert (reading.value, reading.marker) == (0, marker)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("零", 0), ("一", 1), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("一百零五", 105)],
+)
+def test_chinese_numerals_are_read_but_not_fully_trusted(raw: str, value: int) -> None:
+    reading = read_number(raw)
+    assert reading.value == value
+    assert reading.raw == raw
+    assert reading.confidence < 1.0
+
+
+def test_chinese_non_numerals_stay_unread() -> None:
+    assert read_number("一二").value is None
+    assert read_number("行政许可").value is None
+
+
+@pytest.mark.parametrize(("raw", "value"), [("? 0", 0), ("？12", 12), ("5�", 5)])
+def test_stray_characters_beside_a_number(raw: str, value: int) -> None:
+    reading = read_number(raw)
+    assert reading.value == value
+    assert reading.confidence < 1.0
+
+
 def test_number_with_note_keeps_note_and_is_not_fully_trusted() -> None:
     reading = read_number("22（其中修订16件）")
     assert reading.value == 22 and reading.note == "(其中修订16件)" and reading.confidence < 1
