@@ -127,7 +127,8 @@ def pool_children(pid: int) -> list[int]:
 
 
 def finish_review(api: httpx.Client, tokens: dict[str, str], doc_id: int) -> dict:
-    doc = wait_for_status(api, tokens["ops"], doc_id, SETTLED, timeout=180)
+    # `approved` is not an end: the publish stage follows on its own.
+    doc = wait_for_status(api, tokens["ops"], doc_id, SETTLED - {"approved"}, timeout=180)
     if doc["status"] == "needs_review":
         api.post(f"/api/v1/documents/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={})
         doc = wait_for_status(api, tokens["ops"], doc_id, {"published", "failed", "rejected"}, timeout=120)
