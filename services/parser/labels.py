@@ -135,6 +135,9 @@ _T2_ROWS = {k: tuple(label_key(t) for t in v) for k, v in T2_ROW_LABELS.items()}
 _T3_KNOWN_ALTERATIONS = {label_key("2.其他法律行政止公开"): "denied_law_forbidden"}
 
 _MIN_FRAGMENT = 4  # shorter pieces ("开申请") match too many labels to mean anything
+# Where an item label starts inside a longer key: "（三）不4.保护第三方合法权益" → "4.保护…".
+_INNER_ITEM_START = re.compile(r"(?<=[^0-9.])(?:[0-9]{1,2}[.,](?=[^0-9])|\([一二三四五六七]\))")
+_MAX_DEBRIS = 14
 
 
 def match_t3_row(text: str) -> list[LabelMatch]:
@@ -147,6 +150,10 @@ def match_t3_row(text: str) -> list[LabelMatch]:
         return exact
     if key in _T3_KNOWN_ALTERATIONS:
         return [LabelMatch(_T3_KNOWN_ALTERATIONS[key], "altered")]
+    item = _without_group_debris(key)
+    if item is not None:
+        # Extraction damage, not an alteration: the merged group cell's text ran into the label.
+        return [LabelMatch(m.key, "fragment") for m in match_t3_row(item)]
     core = strip_item_number(key)
     # The same item text without its number ("属于国家秘密") is an accepted variant.
     by_core = [
@@ -171,6 +178,32 @@ def match_t3_row(text: str) -> list[LabelMatch]:
             best.append((ratio, row))
     best.sort(key=lambda item: -item[0])
     return [LabelMatch(row, "altered") for _, row in best]
+
+
+def _without_group_debris(key: str) -> str | None:
+    """The item label after pieces of merged group labels, when that is all the prefix is.
+
+    Unruled or text-dumped tables put the rowspan cells' text on the line of whichever row
+    sits beside it: "予公开5.属于三类内部事务信息", "理结果(四)无2.没有现成信息需要另行制作".
+    """
+    for match in reversed(list(_INNER_ITEM_START.finditer(key))):
+        prefix = key[: match.start()]
+        if len(prefix) <= _MAX_DEBRIS and _is_group_debris(prefix):
+            return key[match.start() :]
+    return None
+
+
+def _is_group_debris(text: str) -> bool:
+    """Whether `text` is a run of pieces of the group labels ("理结果" + "(四)无")."""
+    forms = [f for group_forms in _T3_GROUPS.values() for f in group_forms]
+    reachable = [True] + [False] * len(text)
+    for start in range(len(text)):
+        if not reachable[start]:
+            continue
+        for end in range(start + 1, len(text) + 1):
+            if any(text[start:end] in f for f in forms):
+                reachable[end] = True
+    return reachable[-1]
 
 
 def match_t3_group(text: str) -> str | None:
@@ -219,6 +252,18 @@ def t2_header_format(text: str) -> str | None:
     if any(key.startswith(label_key(h)) for h in T2_V2019_HEADERS):
         return "v2019"
     return None
+
+
+_T2_HEADER_KEYS = frozenset(label_key(h) for h in T2_KNOWN_HEADERS)
+
+
+def is_column_header(text: str) -> bool:
+    """A column title of table 二 or 三 ("本年制发件数", "信息内容", "自然人", …)."""
+    return (
+        label_key(text) in _T2_HEADER_KEYS
+        or t2_header_format(text) is not None
+        or match_t3_column(text) is not None
+    )
 
 
 def is_altered_t2_header(text: str) -> bool:

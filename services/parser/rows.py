@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from services.parser.document import ExtractedDocument, Paragraph, Table
+from services.parser.labels import is_column_header
 from services.parser.normalize import has_cjk, label_key
 from services.parser.numbers import NumberReading, read_number
 
@@ -108,11 +109,17 @@ def split_line(line: str) -> list[str]:
 
 
 def _split_label_numbers(text: str) -> list[str]:
-    """ "行政许可 0" → ["行政许可", "0"]; "0 0 0" → three fields; prose stays one field."""
+    """ "行政许可 0" → ["行政许可", "0"]; "0 0 0" → three fields; prose stays one field.
+
+    A header row printed with single spaces ("信息内容 本年制发件数 本年废止件数") is split
+    into its column titles when every piece is one.
+    """
     parts = text.split()
     if len(parts) < 2:
         return [text]
     first_value = next((i for i, p in enumerate(parts) if read_number(p).readable), None)
+    if first_value is None and all(is_column_header(p) for p in parts):
+        return parts
     if first_value is None or not all(read_number(p).readable for p in parts[first_value:]):
         return [text]
     label = "".join(parts[:first_value])

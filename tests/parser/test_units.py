@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.parser.labels import match_t2_row, match_t3_group, match_t3_row
+from services.parser.labels import LabelMatch, match_t2_row, match_t3_group, match_t3_row
 from services.parser.metadata import agency_from_title, find_title, report_kind, statistics_period
 from services.parser.normalize import label_key
 from services.parser.numbers import read_number
+from services.parser.rows import split_line
 from services.parser.sections import section_of_heading
 from services.parser.sniff import sniff
 from shared.report import UnreadableDocument
@@ -105,6 +106,30 @@ def test_label_key_unifies_width_brackets_numbers_script() -> None:
 def test_match_t3_row(label: str, row: str, quality: str) -> None:
     match = match_t3_row(label)[0]
     assert (match.key, match.quality) == (row, quality)
+
+
+@pytest.mark.parametrize(
+    ("label", "row"),
+    [
+        ("（三）不4.保护第三方合法权益", "denied_third_party"),
+        ("予公开 5.属于三类内部事务信息", "denied_internal_affairs"),
+        ("三、本 8.属于行政查询事项", "denied_admin_query"),
+        ("理结果（四）无2.没有现成信息需要另行制作", "unable_need_creation"),
+        ("（五）不3.要求提供公开出版物", "ignored_publication"),
+    ],
+)
+def test_group_label_debris_before_an_item_is_extraction_damage(label: str, row: str) -> None:
+    assert match_t3_row(label)[0] == LabelMatch(row, "fragment")
+
+
+def test_single_spaced_header_row_is_split_into_column_titles() -> None:
+    assert split_line("信息内容 本年制发件数 本年废止件数 现行有效件数") == [
+        "信息内容",
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+    ]
+    assert split_line("全年 共办理 申请") == ["全年 共办理 申请"]
 
 
 def test_group_labels_and_t2_rows() -> None:
