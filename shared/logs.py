@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import celeryd_after_setup, setup_logging, task_postrun, task_prerun
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "nianbao_log_context", default=None
@@ -69,6 +69,8 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     # Library loggers that bring their own handlers would print plain text beside ours.
     # With a receiver connected, Celery installs no handlers of its own.
     setup_logging.connect(_keep_our_logging, weak=False)
+    celeryd_after_setup.connect(_banner_as_json, weak=False)
+    logging.captureWarnings(True)  # warnings.warn (e.g. Celery's as-root warning) as log lines
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task", "celery.redirected"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
@@ -77,6 +79,17 @@ def configure_json_logging(level: int = logging.INFO) -> None:
 
 def _keep_our_logging(**_: Any) -> None:
     """Connected to setup_logging, this tells Celery not to configure logging."""
+
+
+def _banner_as_json(sender: str | None = None, instance: Any = None, **_: Any) -> None:
+    """The worker's start-up banner is ASCII art on stdout: say it in one JSON line instead."""
+    if instance is None:
+        return
+    instance.quiet = True
+    queues = sorted(q.name for q in instance.app.amqp.queues.consume_from.values())
+    logging.getLogger("celery.worker").info(
+        "worker %s ready: queues %s, concurrency %s", sender, ",".join(queues), instance.concurrency
+    )
 
 
 @task_prerun.connect

@@ -22,7 +22,9 @@ WINDOWS = {"5m": timedelta(minutes=5), "60m": timedelta(minutes=60)}
 # Percentiles describe the last hour: recent enough to show today's trouble.
 TIMING_WINDOW = WINDOWS["60m"]
 NON_TERMINAL = [s for s in Status if s not in TERMINAL]
-_NUMBERS = re.compile(r"\d+")
+# Numbers and hashes (sizes, attempt counts, storage keys) make every file's message unique.
+# A "word" of hex digits with at least one digit is a number, a hash or a hash's prefix.
+_PARTICULARS = re.compile(r"\b[0-9a-f]*\d[0-9a-f]*\b|\d+")
 
 
 def status_counts(session: Session) -> dict[str, int]:
@@ -126,14 +128,14 @@ def stage_activity(runs: list[StageRun], now: datetime) -> dict[str, dict[str, A
 
 
 def failure_reason_key(failed_stage: Stage | None, error: str | None) -> str:
-    """Group key of a failure: the stage and the reason's head with numbers blanked,
+    """Group key of a failure: the stage and the reason's head with numbers and hashes blanked,
     so "gave up after 5 deliveries…" and "…after 6 deliveries…" group together, and
     "pdf_no_text: <file-specific message>" groups by its code."""
     stage = failed_stage.value if failed_stage else "upload"
     head = (error or "unknown").strip().split("\n", 1)[0]
     # Codes and exception names end at a colon; the rest is the particular file's story.
     head = head.split(": ", 1)[0] if ": " in head else head
-    head = _NUMBERS.sub("N", head)[:120]
+    head = _PARTICULARS.sub("N", head)[:120]
     return f"{stage}: {head}"
 
 

@@ -124,6 +124,11 @@ def test_pipeline_summary_adds_the_broker(session: Session) -> None:
         (Stage.validate, "internal error in validate: KeyError: 'x'", "validate: internal error in validate"),
         (None, "refused: too large (60 MiB)", "upload: refused"),
         (Stage.publish, None, "publish: unknown"),
+        (
+            Stage.parse,
+            "stored file raw/9f/9f86d081884c7d65 is missing",
+            "parse: stored file raw/N/N is missing",
+        ),
     ],
 )
 def test_failure_reason_key(stage: Stage | None, error: str | None, key: str) -> None:
