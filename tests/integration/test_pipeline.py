@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -157,3 +158,26 @@ def test_health_reports_each_dependency(api: httpx.Client) -> None:
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
 def test_openapi_is_served(api: httpx.Client, path: str) -> None:
     assert api.get(path).status_code == 200
+
+
+def test_cli_upload_of_a_folder_prints_the_results(
+    stack: Stack, tokens: dict[str, str], seed_report: bytes, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "seed-copy.txt").write_bytes(seed_report + b"\n\n\n")
+    (folder / "notes.txt").write_text("会议纪要：讨论搬迁。", encoding="utf-8")
+    out = stack.cli(
+        "upload",
+        str(folder),
+        "--api",
+        stack.api_url,
+        "--token",
+        tokens["ops"],
+        "--agency",
+        "西工区城市改造办公室",
+    )
+    assert "seed-copy.txt" in out and "needs_review" in out
+    assert "notes.txt" in out and "failed" in out and "no_report_found" in out
+    status = stack.cli("status", "1", "--api", stack.api_url, "--token", tokens["ops"])
+    assert "received" in status and "parsing" in status and "NB" in status

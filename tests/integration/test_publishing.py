@@ -86,14 +86,21 @@ def portal_file(stack: Stack, key: str) -> str:
 
 def publish(api: httpx.Client, tokens: dict[str, str], data: bytes) -> dict:
     doc_id = upload(api, tokens["uploader"], [("report.txt", data)])["documents"][0]["id"]
-    doc = wait_for_status(api, tokens["uploader"], doc_id, {"needs_review", "approved", "published", "rejected", "failed"})
+    doc = wait_for_status(
+        api, tokens["uploader"], doc_id, {"needs_review", "approved", "published", "rejected", "failed"}
+    )
     if doc["status"] == "needs_review":
         api.post(f"/api/v1/documents/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={})
     return wait_for_status(api, tokens["uploader"], doc_id, {"published", "failed"})
 
 
 def test_publish_supersede_retract_and_push(
-    api: httpx.Client, tokens: dict[str, str], publisher_token: str, seed_report: bytes, stack: Stack, receiver: Receiver
+    api: httpx.Client,
+    tokens: dict[str, str],
+    publisher_token: str,
+    seed_report: bytes,
+    stack: Stack,
+    receiver: Receiver,
 ) -> None:
     first = publish(api, tokens, seed_report)
     assert first["status"] == "published" and first["publication"]["version"] == 1
@@ -104,8 +111,12 @@ def test_publish_supersede_retract_and_push(
 
     # The receiver refused the first attempt; the retry went through, signed.
     wait_until(lambda: len(receiver.events) == 1, 60, what="the published event to arrive")
-    assert receiver.events[0]["type"] == "report.published" and receiver.events[0]["document_id"] == first["id"]
-    log = api.get(f"/api/v1/documents/{first['id']}/deliveries", headers=auth(publisher_token)).json()["deliveries"]
+    assert (
+        receiver.events[0]["type"] == "report.published" and receiver.events[0]["document_id"] == first["id"]
+    )
+    log = api.get(f"/api/v1/documents/{first['id']}/deliveries", headers=auth(publisher_token)).json()[
+        "deliveries"
+    ]
     assert [(d["attempt"], d["status_code"], d["ok"]) for d in log] == [(1, 503, False), (2, 204, True)]
 
     # A corrected upload for the same agency and year is version 2 and takes the address.
@@ -117,13 +128,19 @@ def test_publish_supersede_retract_and_push(
     assert portal_file(stack, location.replace("index.html", "v1/index.html"))  # history stays reachable
 
     retracted = api.post(
-        f"/api/v1/documents/{second['id']}/retract", headers=auth(publisher_token), json={"reason": "报送单位申请撤回"}
+        f"/api/v1/documents/{second['id']}/retract",
+        headers=auth(publisher_token),
+        json={"reason": "报送单位申请撤回"},
     )
     assert retracted.status_code == 200, retracted.text
     assert retracted.json()["publication"]["retract_reason"] == "报送单位申请撤回"
-    wait_until(lambda: AGENCY not in portal_file(stack, "index.html"), 60, what="the index to drop the report")
+    wait_until(
+        lambda: AGENCY not in portal_file(stack, "index.html"), 60, what="the index to drop the report"
+    )
     assert "报送单位申请撤回" in portal_file(stack, location)
-    wait_until(lambda: any(e["type"] == "report.retracted" for e in receiver.events), 60, what="the retraction event")
+    wait_until(
+        lambda: any(e["type"] == "report.retracted" for e in receiver.events), 60, what="the retraction event"
+    )
 
 
 def test_only_a_publisher_may_retract(api: httpx.Client, tokens: dict[str, str]) -> None:
