@@ -244,6 +244,26 @@ def match_t2_row(text: str) -> LabelMatch | None:
     return None
 
 
+def label_completeness(text: str) -> Literal["whole", "part"] | None:
+    """Whether a row label of table 二 or 三 is whole, a piece of one (wrapped), or neither."""
+    key = label_key(text)
+    if not key:
+        return None
+    if match_t2_row(text) is not None or any(m.quality == "exact" for m in match_t3_row(text)):
+        return "whole"
+    forms = [f for fs in (*_T2_ROWS.values(), *_T3_ROWS.values()) for f in fs]
+    if len(key) >= 2 and any(key in f for f in forms):
+        return "part"
+    return None
+
+
+def starts_row_label(text: str) -> bool:
+    """Whether `text` begins a row label of table 二 or 三 (whole or wrapped after it)."""
+    key = label_key(text)
+    forms = [f for fs in (*_T2_ROWS.values(), *_T3_ROWS.values()) for f in fs]
+    return len(key) >= 2 and any(f.startswith(key) for f in forms)
+
+
 def t2_header_format(text: str) -> str | None:
     """ "v2021"/"v2019" when a header cell is one of that format's distinctive column titles."""
     key = label_key(text)

@@ -20,6 +20,7 @@ from pdfplumber.page import Page
 from services.parser.document import Block, ExtractedDocument, Paragraph
 from services.parser.pdf_tables import PageTable, find_page_tables
 from services.parser.pdf_text import Char, TextLine, group_lines, is_bad_glyph, is_cjk, is_space
+from services.parser.pdf_unruled import rebuild_unruled_rows
 from shared.report import UnreadableDocument
 
 # Share of glyphs without a real character above which the text layer is garbage.
@@ -127,7 +128,7 @@ def _page_items(page: Page, chars: list[Char]) -> list[PageItem]:
     claimed = set().union(*(t.claimed_chars for t in tables)) if tables else set()
     free_chars = [c for c in chars if id(c) not in claimed]
     items: list[tuple[float, PageItem]] = [(t.bbox[1], PageTableAt(t, page.page_number)) for t in tables]
-    for line in group_lines(free_chars):
+    for line in rebuild_unruled_rows(group_lines(free_chars)):
         if line.text.strip():
             items.append((line.top, PageLine(line, page.page_number)))
     items.sort(key=lambda pair: pair[0])

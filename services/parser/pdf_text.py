@@ -56,6 +56,9 @@ class TextLine:
     chars: list[Char] = field(default_factory=list)
     top: float = 0.0
     bottom: float = 0.0
+    # A row of an unruled table rebuilt from character positions (``pdf_unruled``): its
+    # label and one text per column, blank cells kept as "".
+    cells: list[str] | None = None
 
     @property
     def x0(self) -> float:
@@ -72,11 +75,15 @@ class TextLine:
 
     @property
     def text(self) -> str:
+        if self.cells is not None:
+            return "\t".join(self.cells)
         return join_chars(self.chars)
 
     @property
     def is_columnar(self) -> bool:
         """Whether wide gaps split the line into columns (a row of an unruled table)."""
+        if self.cells is not None:
+            return True
         visible = [c for c in self.chars if not is_space(c["text"])]
         return any(
             b["x0"] - a["x1"] > WIDE_GAP_EMS * max(a["size"], b["size"], 1.0)

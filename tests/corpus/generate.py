@@ -11,6 +11,7 @@ Styles (each cycles through v2021 agency, v2019, hybrid summary and v2021 summar
   pdf_word_export, doc_word97             that DOCX converted by LibreOffice
   pdf_repeat_header                       table 三 split over pages, header repeated, page numbers
   pdf_distributed                         digits spaced apart inside their cells ("2 0")
+  pdf_unruled                             tables without any border: text-aligned columns only
   xlsx_openpyxl / xlsx_one_sheet          merged-cell tables on their own sheets / on one sheet
   html_*                                  CMS pages: TRS UTF-8, jcms GB2312, GBK mis-declared as
                                           UTF-8 (altered labels), JS string, traditional mirror
@@ -72,6 +73,7 @@ STYLES: tuple[Style, ...] = (
     Style("pdf_word_export", "pdf", "pdf", None),
     Style("pdf_repeat_header", "pdf", "pdf", None, docx_source="docx_repeat_header"),
     Style("pdf_distributed", "pdf", "pdf", None, docx_source="docx_distributed"),
+    Style("pdf_unruled", "pdf", "pdf", None, docx_source="docx_unruled"),
     Style("doc_word97", "doc", "doc", None),
     *(Style(name, "xlsx", "xlsx", render_xlsx.render) for name in render_xlsx.XLSX_STYLES),
     *(Style(name, "html", "html", render_html.render) for name in render_html.HTML_STYLES),

@@ -28,7 +28,9 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "shared/corpus/templates/offici
 # many Word-exported PDFs (spec §8).
 # docx_distributed: numbers spread across their cells (分散对齐 / expanded character spacing,
 # common in WPS files), so the glyphs of "20" stand apart in the PDF (lessons-from-the-field §1).
-DOCX_STYLES = ("docx_template", "docx_repeat_header", "docx_distributed")
+# docx_unruled: every table border switched off, so the PDF has text-aligned columns and no
+# ruling lines to rebuild the grid from (issue 3, item 4).
+DOCX_STYLES = ("docx_template", "docx_repeat_header", "docx_distributed", "docx_unruled")
 
 # Template paragraphs that the report's text replaces (indices into document.paragraphs).
 P_TITLE, P_PREAMBLE, P_SECTION1, P_HEADING4, P_HEADING5, P_SECTION5, P_SECTION6 = 1, 2, 4, 23, 28, 29, 31
@@ -69,6 +71,9 @@ def render(truth: dict[str, Any], style: str = "docx_template") -> tuple[str, by
     if style == "docx_distributed":
         for table in (table2, table3, table4):
             _distribute_numbers(table)
+    if style == "docx_unruled":
+        for table in document.tables:
+            _remove_borders(table)
     if style == "docx_repeat_header":
         for table in (table3, table4):
             _repeat_header_rows(table, 3)
@@ -197,6 +202,27 @@ def _set_borders(table: Table) -> None:
         element.set(qn("w:sz"), "6")
         borders.append(element)
     table._tbl.tblPr.append(borders)
+
+
+def _remove_borders(table: Table) -> None:
+    """No ruling at all: table-level borders off and every cell's own borders off.
+
+    Works on the XML cells (w:tc), because python-docx's row.cells hides the continuation
+    cells of vertical merges, which carry borders of their own.
+    """
+    sides = ("top", "left", "bottom", "right", "insideH", "insideV")
+    for old in table._tbl.tblPr.findall(qn("w:tblBorders")):
+        table._tbl.tblPr.remove(old)
+    borders = OxmlElement("w:tblBorders")
+    for side in sides:
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:val"), "none")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+    for cell in table._tbl.iter(qn("w:tc")):
+        for cell_borders in cell.iter(qn("w:tcBorders")):
+            for border in cell_borders:
+                border.set(qn("w:val"), "none")
 
 
 def _repeat_header_rows(table: Table, count: int) -> None:

@@ -20,9 +20,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.table import _Cell
 
+from services.parser import parse_extracted
 from services.parser.document import ExtractedDocument, Paragraph, Table
 from services.parser.pdf import extract_pdf
-from shared.report import T3_COLUMNS, T3_ROWS_V2021, T4_KEYS
+from shared.report import T3_COLUMNS, T3_ROWS_V2021, T4_KEYS, t3_key
 from tests.parser.test_pdf import (
     CORPUS,
     T2_LOOKUP,
@@ -254,8 +255,9 @@ def test_tables_without_outer_side_borders(tmp_path: Path) -> None:
     assert [int(data[0][c]) for c in data_columns(data[0])] == list(range(1, 16))
 
 
-def test_unruled_tables_come_out_as_rows_of_separate_numbers(tmp_path: Path) -> None:
-    """Without any rulings there is no grid, but each printed row stays one line, numbers apart."""
+def test_unruled_tables_come_out_as_rows_of_cells(tmp_path: Path) -> None:
+    """Without any rulings there is no grid; each printed row is rebuilt from character
+    positions into one line of cells (label, then one cell per column)."""
     doc = convert_variant(tmp_path, ("top", "left", "bottom", "right"), outer_only=False)
     assert not [b for b in doc.blocks if isinstance(b, Table)]
     lines = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
@@ -266,8 +268,15 @@ def test_unruled_tables_come_out_as_rows_of_separate_numbers(tmp_path: Path) -> 
         "total_processed",
         "carried_forward",
     ):
-        expected = " ".join(str(t3_number(row_key, c)) for c in T3_COLUMNS)
+        expected = "\t".join(str(t3_number(row_key, c)) for c in T3_COLUMNS)
         keyword = T3_ROW_KEYWORDS_V2021[row_key]
-        assert any(keyword in line and line.endswith(" " + expected) for line in lines), row_key
-    assert "行政许可 550" in lines
-    assert " ".join(str(n) for n in range(1, 16)) in lines
+        assert any(keyword in line and line.endswith("\t" + expected) for line in lines), row_key
+    assert "行政许可\t550" in lines
+    assert "\t".join(str(n) for n in range(1, 16)) in lines
+    report = parse_extracted(doc)
+    for row_key in T3_ROWS_V2021:
+        for column in T3_COLUMNS:
+            key = t3_key(row_key, column)
+            assert report.cells[key] == t3_number(row_key, column), key
+            # Rebuilt from positions, not from a ruled grid: never presented as certain.
+            assert report.cell_details[key].confidence < 1.0, key
