@@ -20,7 +20,7 @@ from pdfplumber.page import Page
 from services.parser.document import Block, ExtractedDocument, Paragraph
 from services.parser.pdf_tables import PageTable, find_page_tables
 from services.parser.pdf_text import Char, TextLine, group_lines, is_bad_glyph, is_cjk, is_space
-from services.parser.pdf_unruled import rebuild_unruled_rows
+from services.parser.pdf_unruled import ColumnMemory, rebuild_unruled_rows
 from shared.report import UnreadableDocument
 
 # Share of glyphs without a real character above which the text layer is garbage.
@@ -62,6 +62,7 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
     all_chars = 0
     bad_chars = 0
     scanned_pages: list[int] = []
+    columns = ColumnMemory()  # an unruled table continued on the next page keeps its columns
     with _open(data) as pdf:
         page_count = len(pdf.pages)
         for page in pdf.pages:
@@ -70,7 +71,7 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
             bad_chars += sum(1 for c in chars if is_bad_glyph(c["text"]))
             if len(chars) < MIN_PAGE_CHARS and _has_large_image(page):
                 scanned_pages.append(page.page_number)
-            pages_items.append(_page_items(page, chars))
+            pages_items.append(_page_items(page, chars, columns))
             page_heights.append(float(page.height))
 
     _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
@@ -122,13 +123,13 @@ def _check_text_layer(page_count: int, all_chars: int, bad_chars: int, scanned_p
         )
 
 
-def _page_items(page: Page, chars: list[Char]) -> list[PageItem]:
+def _page_items(page: Page, chars: list[Char], columns: ColumnMemory) -> list[PageItem]:
     """Tables and the text lines around them, top to bottom."""
     tables = find_page_tables(page, chars, page.page_number)
     claimed = set().union(*(t.claimed_chars for t in tables)) if tables else set()
     free_chars = [c for c in chars if id(c) not in claimed]
     items: list[tuple[float, PageItem]] = [(t.bbox[1], PageTableAt(t, page.page_number)) for t in tables]
-    for line in rebuild_unruled_rows(group_lines(free_chars)):
+    for line in rebuild_unruled_rows(group_lines(free_chars), columns):
         if line.text.strip():
             items.append((line.top, PageLine(line, page.page_number)))
     items.sort(key=lambda pair: pair[0])

@@ -30,7 +30,8 @@ MIN_BAND_OVERLAP = 0.2
 # A wrapped label's next line starts within this many line heights below the previous one.
 MAX_WRAP_GAP_LINES = 0.8
 
-_NUMERIC_CHARS = set("0123456789,.-/—–－／%")
+# Digits, separators and the zero markers a cell may hold instead of a number (§5).
+_NUMERIC_CHARS = set("0123456789,.-/—–－／%无無")
 # Header words that span several columns; their positions say nothing about one column.
 _SPANNING_HEADERS = re.compile(
     r"申请人情况|法人或其他组织|行政复议|行政诉讼|未经复议|复议后起诉|勾稽|第二十条"
@@ -93,7 +94,7 @@ def _is_number_word(word: _Word) -> bool:
 
 def _split_label_and_data(line: TextLine) -> tuple[list[_Word], list[_Word]]:
     """Label words, then the number words right of them (a number inside prose is not data)."""
-    if _PAGE_NUMBER.match(line.text.strip()):
+    if _PAGE_NUMBER.match(line.text.strip()) and not line.text.strip().isdigit():
         return _words(line), []
     words = _words(line)
     first_data = len(words)
@@ -102,11 +103,20 @@ def _split_label_and_data(line: TextLine) -> tuple[list[_Word], list[_Word]]:
     return words[:first_data], words[first_data:]
 
 
-def rebuild_unruled_rows(lines: list[TextLine]) -> list[TextLine]:
+@dataclass
+class ColumnMemory:
+    """The columns of the last unruled table seen, for its continuation on the next page,
+    where no column titles are printed and a column blank in every row shows nothing."""
+
+    columns: list[tuple[float, float]] | None = None
+
+
+def rebuild_unruled_rows(lines: list[TextLine], memory: ColumnMemory | None = None) -> list[TextLine]:
     """The page's free lines with the data rows of unruled tables turned into cell rows."""
+    memory = memory if memory is not None else ColumnMemory()
     out: list[TextLine] = []
     for region in _regions(lines):
-        out.extend(_rebuild_region(region))
+        out.extend(_rebuild_region(region, memory))
     return out
 
 
@@ -121,32 +131,73 @@ def _regions(lines: list[TextLine]) -> list[list[TextLine]]:
     return [r for r in regions if r]
 
 
-def _rebuild_region(region: list[TextLine]) -> list[TextLine]:
-    split = [_split_label_and_data(line) for line in region]
+def _rebuild_region(region: list[TextLine], memory: ColumnMemory) -> list[TextLine]:
+    heading = section_of_heading(region[0].text) if len(region[0].text) <= 80 else None
+    if heading in ("1", "5", "6"):
+        memory.columns = None
+    split = _resplit([_split_label_and_data(line) for line in region])
     data_indices = [i for i, (_, data) in enumerate(split) if data]
     if not data_indices or not _is_table_region(region, split):
         return region
     label_right = max((labels[-1].x1 for labels, data in split if data and labels), default=float("-inf"))
     header_lines = _header_lines(region, data_indices[0])
     columns = _columns(header_lines, [w for _, data in split for w in data], label_right)
+    continued = not header_lines and not _starts_table(region[0])
+    if continued and memory.columns and len(memory.columns) > len(columns):
+        columns = memory.columns
     if not columns:
         return region
+    memory.columns = columns
     rows = _rows(region, split, columns)
     if header_lines:
         rows.append(_header_row(header_lines, columns, label_right))
     return _emit(region, rows)
 
 
-def _header_lines(region: list[TextLine], first_data: int) -> list[TextLine]:
-    """Column-title lines between a table's heading and its first data row.
+def _resplit(split: list[tuple[list[_Word], list[_Word]]]) -> list[tuple[list[_Word], list[_Word]]]:
+    """Label and data words again, cut where the data area begins.
 
-    Titles spanning several columns (申请人情况) stay lines of their own. A region that does
-    not start at a heading (a table continued on a new page) has no title lines: what stands
-    above its first row there is a running header.
+    The data area starts where the rows with several numbers have their first number. A
+    line whose marker ("无") or label-glued number stood inside that area had it counted as
+    label; everything from the data area on is cells.
     """
-    if not _starts_table(region[0]):
+    rows_with_numbers = [data for _, data in split if len(data) >= 2]
+    if not rows_with_numbers:
+        return split
+    data_left = min(data[0].x0 for data in rows_with_numbers)
+    out: list[tuple[list[_Word], list[_Word]]] = []
+    for labels, data in split:
+        words = labels + data
+        inside = [w for w in words if w.x0 >= data_left - _tolerance(w)]
+        if data or any(_is_number_word(w) for w in inside):
+            out.append(([w for w in words if w not in inside], inside))
+        else:
+            out.append((labels, data))
+    return out
+
+
+def _tolerance(word: _Word) -> float:
+    return 0.5 * float(word.chars[0]["size"])
+
+
+def _header_lines(region: list[TextLine], first_data: int) -> list[TextLine]:
+    """Column-title lines between a table's heading (or spanning title) and its first row.
+
+    Titles spanning several columns (申请人情况) stay lines of their own. A table continued
+    on a new page has no title lines: what stands above its first row is a running header.
+    """
+    starts = [
+        i
+        for i, line in enumerate(region[:first_data])
+        if _starts_table(line) or _SPANNING_HEADERS.search(label_key(line.text))
+    ]
+    if not starts:
         return []
-    return [line for line in region[1:first_data] if not _SPANNING_HEADERS.search(label_key(line.text))]
+    return [
+        line
+        for line in region[starts[0] + 1 : first_data]
+        if not _SPANNING_HEADERS.search(label_key(line.text))
+    ]
 
 
 def _header_row(lines: list[TextLine], columns: list[tuple[float, float]], label_right: float) -> _Row:
@@ -245,6 +296,8 @@ def _rows(
     for i, (labels, data) in enumerate(split):
         if data and not labels:
             target = _overlapping_row(i, region, owner)
+            if target is None and len(data) == 1:
+                continue  # a lone number beside no row: a page number, not a table row
             if target is None:
                 target = _Row([], "", [[] for _ in columns])
                 rows.append(target)
