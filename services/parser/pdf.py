@@ -230,7 +230,9 @@ def _continues(previous: PageLine, current: PageLine, left_margin: float, right_
 def _paragraph(lines: list[PageLine]) -> Paragraph:
     text = ""
     for page_line in lines:
-        piece = page_line.line.text.strip()
+        line = page_line.line
+        # A rebuilt table row keeps its empty edge cells: they are blank cells, not margins.
+        piece = line.text if line.cells is not None else line.text.strip()
         if text and not (is_cjk(text[-1]) or is_cjk(piece[0])):
             text += " "  # a wrapped Latin word boundary; CJK wraps join directly
         text += piece

@@ -133,8 +133,8 @@ def _regions(lines: list[TextLine]) -> list[list[TextLine]]:
 
 def _rebuild_region(region: list[TextLine], memory: ColumnMemory) -> list[TextLine]:
     heading = section_of_heading(region[0].text) if len(region[0].text) <= 80 else None
-    if heading in ("1", "5", "6"):
-        memory.columns = None
+    if heading is not None or _starts_table(region[0]):
+        memory.columns = None  # a new table (or prose) begins: earlier columns do not apply
     split = _resplit([_split_label_and_data(line) for line in region])
     data_indices = [i for i, (_, data) in enumerate(split) if data]
     if not data_indices or not _is_table_region(region, split):
