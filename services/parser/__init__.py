@@ -9,8 +9,11 @@ Readers turn bytes into the neutral `ExtractedDocument`; `tables.read_tables` an
 
 from __future__ import annotations
 
-from services.parser.document import ExtractedDocument, Paragraph, Table
+from dataclasses import replace
+
+from services.parser.document import Block, ExtractedDocument, Paragraph, Table
 from services.parser.metadata import read_metadata
+from services.parser.normalize import strip_pinyin
 from services.parser.numbers import is_value_like
 from services.parser.rows import document_rows
 from services.parser.sniff import sniff
@@ -58,6 +61,7 @@ def extract_document(data: bytes, filename: str = "") -> ExtractedDocument:
 
 def parse_extracted(document: ExtractedDocument) -> ParsedReport:
     """Read a report from an already extracted document (used by every format)."""
+    document = _without_pinyin(document)
     rows = document_rows(document)
     tables = read_tables(rows)
     lines, grid_lines = _lines(document)
@@ -85,6 +89,18 @@ def parse_extracted(document: ExtractedDocument) -> ParsedReport:
 def parse_document(data: bytes, filename: str = "") -> ParsedReport:
     """Parse one report file. Partly readable reports come back with nulls and findings."""
     return parse_extracted(extract_document(data, filename))
+
+
+def _without_pinyin(document: ExtractedDocument) -> ExtractedDocument:
+    """The document with mirror-site pinyin annotations removed from every text."""
+    blocks: list[Block] = []
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            blocks.append(replace(block, text=strip_pinyin(block.text)))
+        else:
+            cells = [replace(cell, text=strip_pinyin(cell.text)) for cell in block.cells]
+            blocks.append(replace(block, cells=cells))
+    return replace(document, blocks=blocks)
 
 
 def _lines(document: ExtractedDocument) -> tuple[list[str], frozenset[int]]:

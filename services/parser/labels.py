@@ -155,11 +155,13 @@ def match_t3_row(text: str) -> list[LabelMatch]:
         # Extraction damage, not an alteration: the merged group cell's text ran into the label.
         return [LabelMatch(m.key, "fragment") for m in match_t3_row(item)]
     core = strip_item_number(key)
-    # The same item text without its number ("属于国家秘密") is an accepted variant.
+    # The same item text without its number ("属于国家秘密") is an accepted variant; a group
+    # number is not an item number ("(六)其他" is the truncated group, not "3.其他").
+    kind = _numbering_kind(key)
     by_core = [
         LabelMatch(r, "exact")
         for r, forms in _T3_ROWS.items()
-        if any(core == strip_item_number(f) for f in forms)
+        if any(core == strip_item_number(f) and kind in (None, _numbering_kind(f)) for f in forms)
     ]
     if by_core and len(core) >= 2:
         return by_core
@@ -170,6 +172,8 @@ def match_t3_row(text: str) -> list[LabelMatch]:
         ]
     if matches:
         return matches
+    if match_t3_group(text) is not None:
+        return []  # a group label (maybe truncated, "(六)其他") is not a reworded item
     # Similar but not equal: a typo or a reworded label (the template was altered).
     best: list[tuple[float, str]] = []
     for row, forms in _T3_ROWS.items():
@@ -178,6 +182,17 @@ def match_t3_row(text: str) -> list[LabelMatch]:
             best.append((ratio, row))
     best.sort(key=lambda item: -item[0])
     return [LabelMatch(row, "altered") for _, row in best]
+
+
+def _numbering_kind(key: str) -> str | None:
+    """ "item" for 1. / (1), "group" for （一）, "part" for 一、; None when unnumbered."""
+    if re.match(r"^\(?[0-9]{1,2}\)?\.", key):
+        return "item"
+    if re.match(r"^\([一二三四五六七八九十]+\)", key):
+        return "group"
+    if re.match(r"^[一二三四五六七八九十]+,", key):
+        return "part"
+    return None
 
 
 def _without_group_debris(key: str) -> str | None:

@@ -28,6 +28,15 @@ _BRACKETS = str.maketrans(
 # "1、" "1." "1．" "1," after NFKC all become "1." when they number an item.
 _ITEM_NUMBER = re.compile(r"^(\(?[0-9]{1,2}\)?)[、.,:]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Pinyin after an ideograph on annotated mirror pages: "公(gōng)開", "申（shēn）请".
+_PINYIN = re.compile(
+    r"(?<=[\u3400-\u9fff])\s?[(（]\s?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[1-5]?\s?[)）]"
+)
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove the pinyin a mirror site printed after each character (§8)."""
+    return _PINYIN.sub("", text) if "(" in text or "（" in text else text
 
 
 def squeeze(text: str) -> str:

@@ -25,6 +25,7 @@ from services.parser.normalize import label_key
 from services.parser.rows import Row, Token
 from services.parser.sections import section_of_heading
 from shared.report import (
+    T2_KEYS_V2019_HUBEI,
     T3_COLUMNS,
     T3_ROWS_V2021,
     T4_KEYS,
@@ -564,6 +565,8 @@ def read_tables(rows: list[Row]) -> TableReading:
         out.tables_found.add(4)
     out.report_format = report_format
     all_keys = keys_for_format(report_format, hybrid=out.hybrid)
+    if report_format == "v2019" and any(k in out.cells for k in T2_KEYS_V2019_HUBEI):
+        all_keys = (*all_keys, *T2_KEYS_V2019_HUBEI)  # Hubei's extra row, only when printed (§2)
     missing = [k for k in all_keys if k not in out.cells]
     out.cells = {k: out.cells.get(k) for k in all_keys}
     out.details = {k: v for k, v in out.details.items() if k in out.cells}

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from services.parser import parse_document
-from shared.report import ParsedReport
+from shared.report import T2_KEYS_V2019_HUBEI, ParsedReport
+from tests.corpus.compare import compare
 from tests.corpus.generate import FAST_STYLES, render_fast
 from tests.corpus.truth import random_truth
 
@@ -58,3 +59,193 @@ def test_section_six_keeps_a_bare_none() -> None:
     head, _, _ = text.partition("六、其他需要报告的事项")
     report = _parse_text(head + "六、其他需要报告的事项\n无\n", name)
     assert report.sections["6"] == "无"
+
+
+# --- real-world variants of §3 and §8 (issue 5) ----------------------------------------
+
+
+def _pipe_report(seed: int, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+    """A truth and its pipe-separated text dump (table 四 as three lines of five)."""
+    truth = _truth(seed, **kwargs)
+    _, data = render_fast(truth, "txt_pipe_gbk")
+    return data.decode("gbk"), truth
+
+
+def _misses(truth: dict[str, Any], report: ParsedReport) -> list[str]:
+    return [f"{m.key}: expected {m.expected!r} got {m.got!r}" for m in compare(truth, report)]
+
+
+def test_unchanged_pipe_dump_is_read_exactly() -> None:
+    """The baseline every variant below starts from."""
+    text, truth = _pipe_report(21)
+    assert _misses(truth, _parse_text(text)) == []
+
+
+def test_pinyin_annotated_mirror() -> None:
+    text, truth = _pipe_report(22)
+    annotated = text.replace("公开", "公(gōng)开").replace("申请", "申(shēn)请").replace("处理", "处(chǔ)理")
+    report = _parse_text(annotated)
+    assert _misses(truth, report) == []
+    assert "gōng" not in report.sections["1"]
+
+
+def test_stray_characters_before_numbers() -> None:
+    text, truth = _pipe_report(23)
+    lines = text.split("\n")
+    index = next(i for i, line in enumerate(lines) if line.startswith("|二、上年结转"))
+    cells = lines[index].split("|")
+    cells[2] = "? " + cells[2]
+    lines[index] = "|".join(cells)
+    report = _parse_text("\n".join(lines))
+    assert _misses(truth, report) == []
+    assert report.cell_details["t3_carried_over__natural"].confidence < 1.0
+
+
+def test_item_numbers_with_ideographic_comma_or_space() -> None:
+    text, truth = _pipe_report(24)
+    varied = re.sub(
+        r"\|([1-8])\.", lambda m: f"|{m.group(1)}、" if m.group(1) in "135" else f"|{m.group(1)}. ", text
+    )
+    assert _misses(truth, _parse_text(varied)) == []
+
+
+def test_labels_broken_at_any_character() -> None:
+    text, truth = _pipe_report(25)
+    broken = (
+        text.replace("4.无正当理由大量反复申请", "4.无正当理由大量反复 申请")
+        .replace("5.要求行政机关确认或重新出具已获取信息", "5.要求行政机关确认或重 新出具已获取信息")
+        .replace("只计这一情形，不计其他情形", "只计这一情 形，不 计其他情形")
+        .replace("三、本年度办理结果", "三 、本 年 度办 理 结果")
+    )
+    assert _misses(truth, _parse_text(broken)) == []
+
+
+def test_ocr_truncations_in_header_and_group_label() -> None:
+    text, truth = _pipe_report(26, report_format="v2019")
+    truncated = text.replace("社会公益组织", "社会公益").replace("（六）其他处理", "(六) 其他")
+    assert "(六) 其他" in truncated
+    assert _misses(truth, _parse_text(truncated)) == []
+
+
+def test_table_four_in_three_lines_of_five() -> None:
+    text, truth = _pipe_report(27)
+    assert re.search(r"\n\|[^|\n]*\|[^|\n]*\|[^|\n]*\|[^|\n]*\|[^|\n]*\|\n\|", text)  # the shape tested
+    report = _parse_text(text)
+    assert [report.cells[k] for k in truth["cells"] if k.startswith("t4_")] == [
+        v for k, v in truth["cells"].items() if k.startswith("t4_")
+    ]
+
+
+def test_hubei_v2019_variant_with_extra_row_and_filling_notes() -> None:
+    text, truth = _pipe_report(28, report_format="v2019")
+    hubei = (
+        text.replace("\n规章|", "\n规章(设区的市、自治州人民政府应提供相关数据)|")
+        .replace("本年增/减|", "本年增/减(减用负值表示，如-8)|")
+        .replace("|处理决定数量", "|处理决定数量(指2020年办件量)")
+    )
+    hubei = re.sub(r"(\n规范性文件\|[^\n]*)", r"\1\n其他主动公开文件|3|3|20", hubei)
+    report = _parse_text(hubei)
+    extra_row = {k: report.cells.get(k) for k in T2_KEYS_V2019_HUBEI}
+    assert extra_row == dict(zip(T2_KEYS_V2019_HUBEI, (3, 3, 20), strict=True))
+    assert [m for m in _misses(truth, report) if "other_docs" not in m] == []
+
+
+def test_decorated_headings() -> None:
+    text, truth = _pipe_report(29)
+    decorated = text.replace("一、总体情况", "## 一、总体情况").replace(
+        "六、其他需要报告的事项", "**六、其他需要报告的事项**"
+    )
+    report = _parse_text(decorated, "report.md")
+    assert sorted(report.sections) == ["1", "2", "3", "4", "5", "6"]
+    assert _squeezed(report.sections["1"]) == _squeezed(truth["sections"]["1"])
+    assert _misses(truth, report) == []
+
+
+def test_section_five_only_as_sub_headings() -> None:
+    text, truth = _pipe_report(30)
+    heading = next(line for line in text.split("\n") if line.startswith("五、"))
+    body = "（一）主要问题\n政策解读形式较为单一。\n（二）改进情况\n下一步将加强业务培训。"
+    start = text.index(heading)
+    end = text.index("六、其他需要报告的事项")
+    report = _parse_text(text[:start] + body + "\n" + text[end:])
+    assert "政策解读形式较为单一" in report.sections["5"]
+    assert "下一步将加强业务培训" in report.sections["5"]
+    assert "政策解读" not in report.sections["4"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "period"),
+    [
+        ("本报告所列数据统计期限从2025年1月1日至2025年12月31日止。", "2025-01-01..2025-12-31"),
+        ("本报告所列数据统计时限为2023年1月1日至2023年12月31日。", "2023-01-01..2023-12-31"),
+        ("本报告所列数据统计周期为 2024 年 1 月 1 日至 12 月 31 日。", "2024-01-01..2024-12-31"),
+        ("本报告中所列数据的统计期限为2022年1月1日至2022年12月31日。", "2022-01-01..2022-12-31"),
+        ("本报告所列数据统计期限为 2025\n年 1 月 1 日至 12 月 31 日。", "2025-01-01..2025-12-31"),
+    ],
+)
+def test_statistics_period_sentences(sentence: str, period: str) -> None:
+    text, _ = _pipe_report(31)
+    preamble = next(line for line in text.split("\n") if line.startswith("本报告根据"))
+    report = _parse_text(text.replace(preamble, "本报告根据条例编制。" + sentence))
+    assert report.statistics_period == period
+
+
+def test_2023_report_in_v2019_columns_keeps_v2019() -> None:
+    text, truth = _pipe_report(32, report_format="v2019")
+    year = str(truth["year"])
+    report = _parse_text(text.replace(year + "年", "2023年"))
+    assert report.report_format == "v2019"
+    assert report.year == 2023
+    assert [m for m in _misses(truth, report) if not m.startswith("year")] == []
+
+
+def test_pre2019_free_form_report_has_metadata_and_no_tables() -> None:
+    text = "\n".join(
+        [
+            "某县民政局2015年政府信息公开工作年度报告",
+            "本报告所列数据统计期限为2015年1月1日至2015年12月31日。",
+            "一、概述",
+            "2015年，我局认真贯彻落实《中华人民共和国政府信息公开条例》。",
+            "二、主动公开政府信息情况",
+            "全年主动公开政府信息125条。",
+            "三、依申请公开政府信息情况",
+            "全年共受理依申请公开3件，均已按时答复。",
+            "四、政府信息公开的收费及减免情况",
+            "未收取任何费用。",
+            "五、因政府信息公开申请行政复议、提起行政诉讼的情况",
+            "未发生行政复议和行政诉讼。",
+            "六、存在的主要问题及改进措施",
+            "公开的及时性有待提高。",
+        ]
+    )
+    report = _parse_text(text)
+    assert report.report_format == "pre2019"
+    assert report.agency == "某县民政局"
+    assert report.year == 2015
+    assert report.statistics_period == "2015-01-01..2015-12-31"
+    assert all(v is None for v in report.cells.values())
+
+
+def test_chinese_numeral_in_a_cell() -> None:
+    truth = _truth(33, report_format="v2021")
+    truth["cells"]["t2_license_decisions"] = 12
+    _, data = render_fast(truth, "txt_pipe_gbk")
+    text = re.sub(r"(\n行政许可\|)12\|", r"\1十二|", data.decode("gbk"))
+    assert "十二" in text
+    report = _parse_text(text)
+    assert report.cells["t2_license_decisions"] == 12
+    detail = report.cell_details["t2_license_decisions"]
+    assert detail.raw == "十二"
+    assert detail.confidence < 1.0
+
+
+def test_traditional_mirror_reads_wu_as_a_blank_marker() -> None:
+    truth = _truth(34, report_format="v2021")
+    zero = next(k for k, v in truth["cells"].items() if k.startswith("t3_") and v == 0)
+    truth["markers"][zero] = "无"
+    truth["blank_cells"] = sorted(truth["markers"])
+    name, data = render_fast(truth, "html_mirror_traditional")
+    assert "無" in data.decode("utf-8")
+    report = parse_document(data, name)
+    assert _misses(truth, report) == []
+    assert report.cell_details[zero].marker == "无"

@@ -6,7 +6,7 @@ import pytest
 
 from services.parser.labels import LabelMatch, match_t2_row, match_t3_group, match_t3_row
 from services.parser.metadata import agency_from_title, find_title, report_kind, statistics_period
-from services.parser.normalize import label_key
+from services.parser.normalize import label_key, strip_pinyin
 from services.parser.numbers import read_number
 from services.parser.rows import split_line
 from services.parser.sections import section_of_heading
@@ -189,6 +189,11 @@ def test_statistics_period_wordings() -> None:
     )
     assert statistics_period("统计周期为 2024 年 1 月 1 日至 12 月 31 日") == "2024-01-01..2024-12-31"
     assert statistics_period("统计期限为 2025\n年 1 月 1 日至 12 月 31 日") == "2025-01-01..2025-12-31"
+
+
+def test_strip_pinyin_keeps_brackets_that_are_not_pinyin() -> None:
+    assert strip_pinyin("公(gōng)開（kāi）") == "公開"
+    assert strip_pinyin("(一)予以公开 〔2021〕30号 网站(PDF)") == "(一)予以公开 〔2021〕30号 网站(PDF)"
 
 
 def test_sniff() -> None:
