@@ -12,7 +12,15 @@ from services.parser.normalize import squeeze, to_simplified, width_fold
 from services.parser.sections import section_of_heading
 from services.parser.table_lines import is_table_line
 
-_TITLE_END = re.compile(r"(年度报告|年报告|年报)$")
+_TITLE_END = re.compile(r"(年度报告|年报告|年报|工作报告)$")
+# A remark after the title ("（全文）", "（2024年1月25日）") is not part of it.
+_TITLE_REMARK = re.compile(r"[(（][^()（）]{1,14}[)）]$")
+# The title quoted inside a covering notice: 关于印发《…年度报告》的通知.
+_QUOTED_TITLE = re.compile(r"《([^《》]{6,70})》")
+# An organisation's name printed on its own line under a title that names no body.
+_BODY_LINE = re.compile(
+    r"^[\u4e00-\u9fff()]{2,24}(局|委员会|委|办公室|办公厅|办|院|厅|政府|中心|室|会|所|站|队|处|署)$"
+)
 _TITLE_BODY = re.compile(r"(政府)?信息公开")
 _YEAR = re.compile(r"((?:19|20)\d{2})年度?")
 _TITLE_SEARCH_LINES = 80
@@ -50,7 +58,7 @@ def find_title(lines: list[str]) -> str | None:
     Titles wrap anywhere ("…政府信息公" / "开工作年度报告", "洪泽区人民政府" / "2023 年…"), so runs
     ending at each line are tried shortest first; one that names a body wins.
     """
-    clean = [to_simplified(squeeze(width_fold(line)).strip("#*")) for line in lines[:_TITLE_SEARCH_LINES]]
+    clean = [_title_text(line) for line in lines[:_TITLE_SEARCH_LINES]]
     bodiless: str | None = None
     for end, line in enumerate(clean):
         # The last line of a wrapped title may hold a single character ("…年度报" / "告").
@@ -70,6 +78,24 @@ def find_title(lines: list[str]) -> str | None:
                 return candidate
             bodiless = bodiless or candidate
     return bodiless
+
+
+def _title_text(line: str) -> str:
+    text = to_simplified(squeeze(width_fold(line)).strip("#*"))
+    quoted = _QUOTED_TITLE.search(text)
+    if quoted and _TITLE_BODY.search(quoted.group(1)):
+        text = quoted.group(1)
+    return _TITLE_REMARK.sub("", text)
+
+
+def agency_below_title(lines: list[str], title: str) -> str | None:
+    """The body's name on the line under a title that names none ("2023年…年度报告" / "某市财政局")."""
+    clean = [_title_text(line) for line in lines[:_TITLE_SEARCH_LINES]]
+    for i, line in enumerate(clean[:-1]):
+        if title.endswith(line) and line:
+            below = next((c for c in clean[i + 1 : i + 3] if c), "")
+            return below if _BODY_LINE.match(below) else None
+    return None
 
 
 def _body_of(title: str) -> str:
@@ -181,7 +207,7 @@ def read_metadata(
     result.title = title
     result.statistics_period = statistics_period(full_text[:20000])
     if title:
-        result.agency = agency_from_title(title, squeezed)
+        result.agency = agency_from_title(title, squeezed) or agency_below_title(lines, title)
         year = _YEAR.search(title)
         result.year = int(year.group(1)) if year else None
     if result.year is None and result.statistics_period:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.parser.labels import LabelMatch, match_t2_row, match_t3_group, match_t3_row
-from services.parser.metadata import agency_from_title, find_title, report_kind, statistics_period
+from services.parser.metadata import (
+    agency_below_title,
+    agency_from_title,
+    find_title,
+    report_kind,
+    statistics_period,
+)
 from services.parser.normalize import label_key, strip_pinyin
 from services.parser.numbers import read_number
 from services.parser.rows import split_line
@@ -172,6 +178,33 @@ def test_titles_agency_kind() -> None:
     assert report_kind("上海市人民政府办公厅") == "agency"
     assert report_kind("嘉善县大云镇人民政府") == "agency"
     assert find_title(["某县民政局2023年政府信息公开年度报告"]) == "某县民政局2023年政府信息公开年度报告"
+
+
+@pytest.mark.parametrize(
+    ("lines", "title", "agency"),
+    [
+        (
+            ["某市统计局2023年政府信息公开工作年度报告（全文）"],
+            "某市统计局2023年政府信息公开工作年度报告",
+            "某市统计局",
+        ),
+        (["某县民政局2022年政府信息公开工作报告"], "某县民政局2022年政府信息公开工作报告", "某县民政局"),
+        (
+            ["关于印发《某区商务局2023年政府信息公开工作年度报告》的通知"],
+            "某区商务局2023年政府信息公开工作年度报告",
+            "某区商务局",
+        ),
+        (
+            ["2023年政府信息公开工作年度报告", "某某市财政局"],
+            "2023年政府信息公开工作年度报告",
+            "某某市财政局",
+        ),
+    ],
+)
+def test_title_shapes(lines: list[str], title: str, agency: str) -> None:
+    found = find_title(lines)
+    assert found == title
+    assert (agency_from_title(found, "") or agency_below_title(lines, found)) == agency
 
 
 def test_title_wrapped_before_its_last_character() -> None:
