@@ -73,7 +73,12 @@ def all_events(session: Session) -> list[EventRow]:
     return _event_rows(session, None)
 
 
-def _event_rows(session: Session, condition: Any) -> list[EventRow]:
+def events_after(session: Session, event_id: int) -> list[EventRow]:
+    """Events with an id above `event_id`, in id order (the metrics ledger's increment)."""
+    return _event_rows(session, col(DocumentEvent.id) > event_id, by_document=False)
+
+
+def _event_rows(session: Session, condition: Any, *, by_document: bool = True) -> list[EventRow]:
     # More columns than sqlmodel's typed select() takes: plain SQLAlchemy.
     query = select_columns(
         col(DocumentEvent.document_id),
@@ -81,13 +86,17 @@ def _event_rows(session: Session, condition: Any) -> list[EventRow]:
         col(DocumentEvent.status),
         col(DocumentEvent.stage),
         col(DocumentEvent.attempt),
+        col(DocumentEvent.id),
     )
     if condition is not None:
         query = query.where(condition)
-    rows = session.execute(query.order_by(col(DocumentEvent.document_id), col(DocumentEvent.id))).all()
+    order = (
+        [col(DocumentEvent.document_id), col(DocumentEvent.id)] if by_document else [col(DocumentEvent.id)]
+    )
+    rows = session.execute(query.order_by(*order)).all()
     return [
-        EventRow(doc_id, at, Status(status), Stage(stage) if stage else None, attempt)
-        for doc_id, at, status, stage, attempt in rows
+        EventRow(doc_id, at, Status(status), Stage(stage) if stage else None, attempt, event_id)
+        for doc_id, at, status, stage, attempt, event_id in rows
     ]
 
 

@@ -33,6 +33,7 @@ class EventRow:
     status: Status
     stage: Stage | None
     attempt: int
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,15 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def stage_runs(events: Iterable[EventRow]) -> list[StageRun]:
-    """Finished stage runs from events ordered by (document_id, event id)."""
-    runs: list[StageRun] = []
-    clocks: dict[int, _Clock] = {}
-    for event in events:
-        clock = clocks.setdefault(event.document_id, _Clock())
+class RunTracker:
+    """Follows each document's clocks across calls, so a long history can be fed in
+    pieces (each event exactly once, in id order per document)."""
+
+    def __init__(self) -> None:
+        self._clocks: dict[int, _Clock] = {}
+
+    def feed(self, event: EventRow) -> StageRun | None:
+        clock = self._clocks.setdefault(event.document_id, _Clock())
         at = aware(event.at)
         waiting_for = WAITING_STAGE.get(event.status)
         if waiting_for is not None:
@@ -76,22 +80,44 @@ def stage_runs(events: Iterable[EventRow]) -> list[StageRun]:
             # A takeover of a lost delivery keeps the first claim's queue wait.
             if since is not None or running_for not in clock.wait_of_claim:
                 clock.wait_of_claim[running_for] = (at - since).total_seconds() if since else None
-            continue
+            return None
         is_outcome = event.stage is not None and event.attempt >= 1 and running_for is None
-        if is_outcome and event.stage in clock.claimed_at:
-            stage = event.stage
-            started = clock.claimed_at.pop(stage)
-            runs.append(
-                StageRun(
-                    document_id=event.document_id,
-                    stage=stage,
-                    outcome=event.status,
-                    finished_at=at,
-                    queue_wait=clock.wait_of_claim.pop(stage, None),
-                    run_time=(at - started).total_seconds(),
+        if not (is_outcome and event.stage in clock.claimed_at):
+            return None
+        stage = Stage(event.stage)
+        started = clock.claimed_at.pop(stage)
+        return StageRun(
+            document_id=event.document_id,
+            stage=stage,
+            outcome=event.status,
+            finished_at=at,
+            queue_wait=clock.wait_of_claim.pop(stage, None),
+            run_time=(at - started).total_seconds(),
+        )
+
+    def forget_idle(self, document_ids: Iterable[int]) -> None:
+        """Drop the clocks of documents with nothing pending (keeps memory to the active ones)."""
+        for doc_id in document_ids:
+            clock = self._clocks.get(doc_id)
+            if clock is not None and not (clock.waiting_since or clock.claimed_at or clock.wait_of_claim):
+                del self._clocks[doc_id]
+
+    def fork(self, document_ids: Iterable[int]) -> RunTracker:
+        """A throwaway tracker holding copies of these documents' clocks."""
+        copy = RunTracker()
+        for doc_id in document_ids:
+            clock = self._clocks.get(doc_id)
+            if clock is not None:
+                copy._clocks[doc_id] = _Clock(
+                    dict(clock.waiting_since), dict(clock.claimed_at), dict(clock.wait_of_claim)
                 )
-            )
-    return runs
+        return copy
+
+
+def stage_runs(events: Iterable[EventRow]) -> list[StageRun]:
+    """Finished stage runs from events ordered by (document_id, event id) or by event id."""
+    tracker = RunTracker()
+    return [run for event in events if (run := tracker.feed(event)) is not None]
 
 
 def percentile(values: list[float], q: float) -> float | None:
