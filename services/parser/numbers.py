@@ -53,6 +53,11 @@ _CHINESE_NUMERAL_CONFIDENCE = 0.9
 # Stray characters beside a number, left by mirrors and broken encodings ("? 0", "0�").
 _STRAY = re.compile(r"^[?？�·•*]+\s*(?=\S)|(?<=\S)\s*[?？�·•*]+$")
 _STRAY_CONFIDENCE = 0.8
+# OCR confusions in scanned reports (§8): O/o for 0, l/I for 1, B for 8 — only in a token
+# that also has a real digit, or a lone "O", so that no word is read as a number.
+_OCR_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})
+_OCR_TOKEN = re.compile(r"^(?=.*\d)[\dOolIB]{2,}$|^[Oo]$")
+_OCR_CONFIDENCE = 0.7
 # Digit groups separated by single spaces inside one cell: "1 015", "2 0".
 _SPACED_DIGITS = re.compile(r"^\d+(?: \d+)+$")
 _THOUSANDS_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
@@ -114,6 +119,13 @@ def read_number(raw: str) -> NumberReading:
     numeral = chinese_numeral_value(compact)
     if numeral is not None:
         return NumberReading(raw, numeral, confidence=_CHINESE_NUMERAL_CONFIDENCE, problem="Chinese numeral")
+    if _OCR_TOKEN.match(compact):
+        return NumberReading(
+            raw,
+            int(compact.translate(_OCR_LOOKALIKES)),
+            confidence=_OCR_CONFIDENCE,
+            problem="letters read as digits (OCR)",
+        )
     stripped = _STRAY.sub("", text)
     if stripped != text:
         reading = read_number(stripped)

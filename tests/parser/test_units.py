@@ -65,6 +65,18 @@ def test_chinese_numerals_are_read_but_not_fully_trusted(raw: str, value: int) -
     assert reading.confidence < 1.0
 
 
+@pytest.mark.parametrize(("raw", "value"), [("1O", 10), ("O", 0), ("l2", 12), ("2B", 28)])
+def test_ocr_lookalike_letters_are_read_with_doubt(raw: str, value: int) -> None:
+    reading = read_number(raw)
+    assert reading.value == value
+    assert reading.confidence < 1.0
+
+
+def test_words_are_not_ocr_numbers() -> None:
+    assert read_number("Bob").value is None
+    assert read_number("IO").value is None
+
+
 def test_chinese_non_numerals_stay_unread() -> None:
     assert read_number("一二").value is None
     assert read_number("行政许可").value is None
