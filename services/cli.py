@@ -20,6 +20,47 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+agencies_app = typer.Typer(
+    help="The agency registry (who reports to which government) and name aliases.", no_args_is_help=True
+)
+app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.command("import")
+def agencies_import(file: Annotated[Path, typer.Argument(help="CSV with columns government,agency")]) -> None:
+    """Register member agencies of governments (for coverage and summary checks)."""
+    from services.agencies import import_registry, read_registry_csv
+    from shared.db import session_scope, upgrade_schema
+
+    upgrade_schema()
+    with session_scope() as session:
+        count = import_registry(session, read_registry_csv(file.read_text(encoding="utf-8-sig")))
+    typer.echo(f"{count} agencies registered")
+
+
+@agencies_app.command("alias")
+def agencies_alias(old: str, current: str) -> None:
+    """Treat OLD (e.g. a name before 机构改革) as the agency now called CURRENT."""
+    from services.agencies import set_alias
+    from shared.db import session_scope, upgrade_schema
+
+    upgrade_schema()
+    with session_scope() as session:
+        set_alias(session, old, current)
+    typer.echo(f"{old} → {current}")
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """Print the registry, government by government."""
+    from services.agencies import expected_by_government
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        for government, members in expected_by_government(session).items():
+            typer.echo(f"{government}: {'、'.join(members)}")
+
+
 app.add_typer(ops_app, name="ops")
 
 
@@ -67,7 +108,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     upgrade_schema()
     ensure_buckets(get_settings())
     uvicorn.run(
-        "services.ingest.app:create_app", factory=True, host=host, port=port, log_level="info", log_config=None
+        "services.ingest.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None,
     )
 
 

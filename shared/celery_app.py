@@ -29,13 +29,16 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
             "store_processed": False,
             "control_folder": str(folder / "control"),
         }
-    return {
+    options: dict[str, Any] = {
         "visibility_timeout": settings.broker_visibility_timeout,
         # A dead broker must fail a send within seconds so the outbox takes over.
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
         "max_retries": 2,
     }
+    if settings.broker_key_prefix:
+        options["global_keyprefix"] = settings.broker_key_prefix
+    return options
 
 
 def make_celery(settings: Settings) -> Celery:

@@ -172,6 +172,16 @@ class Publication(SQLModel, table=True):
     retract_reason: str | None = None
 
 
+class RegisteredAgency(SQLModel, table=True):
+    """Who must report to whom: the member agencies of each government (ops maintain it
+    with `nianbao agencies import`). Drives coverage ("who has not published") and the
+    summary-vs-members checks."""
+
+    name_norm: str = Field(primary_key=True)  # normalised like Document.agency_norm
+    name: str
+    government: str = Field(index=True)  # the government's normalised name
+
+
 class AgencyAlias(SQLModel, table=True):
     """Old or variant agency names → the current one (机构改革 renames); edited by ops."""
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Redis re-delivers an unacknowledged task after this many seconds (worker lost);
     # it must exceed the longest task run plus the longest retry countdown.
     broker_visibility_timeout: int = 600
+    # Prefix of every Redis key the broker uses, so several deployments (or test runs)
+    # can share one Redis without taking each other's tasks.
+    broker_key_prefix: str = ""
 
     # Object storage: "s3" (MinIO or any S3 server) or "local" (a directory).
     storage_backend: Literal["local", "s3"] = "local"

@@ -9,6 +9,7 @@ address; the older published version becomes `superseded` and stays reachable as
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from celery import Task
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from services.agencies import expected_by_government, government_of
 from services.publisher import (
     PortalReport,
     Retraction,
@@ -36,6 +38,7 @@ from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, r
 from shared.storage import ObjectStore, open_store
 from shared.tracking import set_status
 
+log = logging.getLogger("nianbao.publisher")
 REFRESH_TASK = "nianbao.refresh_portal"
 PUSH_TASK = "nianbao.push"
 
@@ -68,6 +71,7 @@ def portal_report(
     raw: ObjectStore | None,
     earlier: list[PortalReport],
     publication: Publication | None = None,
+    government: str | None = None,
 ) -> PortalReport:
     """The portal's view of a document; `raw=None` leaves the original file out (site-wide
     pages do not need it)."""
@@ -81,7 +85,7 @@ def portal_report(
         document_id=doc.id,
         version=doc.version or 1,
         agency=doc.agency,
-        government=None,
+        government=government,
         year=doc.year,
         report_kind=parsed.report_kind,
         report_format=parsed.report_format,
@@ -122,7 +126,7 @@ def _other_current_reports(session: Session, doc: Document) -> list[PortalReport
     ).all()
     mine = (doc.agency_norm or doc.agency, doc.year)
     return [
-        portal_report(row, None, [], publication)
+        portal_report(row, None, [], publication, government_of(session, row.agency_norm))
         for row, publication in rows
         if (row.agency_norm or row.agency, row.year) != mine
     ]
@@ -138,12 +142,14 @@ def write_portal_pages(session: Session, doc: Document) -> PortalReport:
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
+    government = government_of(session, doc.agency_norm)
     earlier = [
-        portal_report(d, raw, [], _publication(session, d.id or 0))
+        portal_report(d, raw, [], _publication(session, d.id or 0), government)
         for d in _earlier_publications(session, doc)
     ]
-    report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0))
-    files = {**site_files([report, *_other_current_reports(session, doc)]), **report_files(report)}
+    report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0), government)
+    expected = expected_by_government(session) or None
+    files = {**site_files([report, *_other_current_reports(session, doc)], expected), **report_files(report)}
     write_site(portal, files, only_reports=[report.slug])
     return report
 
@@ -218,13 +224,15 @@ def queue_pushes(document_id: int) -> int:
         doc = session.get(Document, document_id)
         current = _current_event_key(session, doc) if doc is not None else None
         if current is None:
+            log.info("document %s: nothing to push (not published)", document_id)
             return 0
         pending = [t.name for t in targets if not _delivered(session, document_id, t.name, current[1])]
     for target in pending:
         try:
             celery_app.send_task(PUSH_TASK, args=[document_id, target], queue=Stage.publish.value)
             sent += 1
-        except Exception:  # broker down: the sweeper re-sends
+        except Exception as exc:  # broker down: the sweeper re-sends
+            log.warning("push of document %s to %s not queued: %s", document_id, target, exc)
             break
     return sent
 

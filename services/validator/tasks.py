@@ -12,6 +12,7 @@ from datetime import date
 from celery import Task
 from sqlmodel import Session, col, select
 
+from services.agencies import load_aliases, members_of
 from services.validator import (
     PeerTextIndex,
     ValidationContext,
@@ -52,13 +53,14 @@ def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
     if doc.parsed is None:
         raise PermanentStageError("no parse result to validate; retry from the parse stage")
     report = ParsedReport.from_json(doc.parsed)
-    doc.agency_norm = normalise_agency_name(report.agency) if report.agency else None
+    doc.agency_norm = normalise_agency_name(report.agency, load_aliases(session)) if report.agency else None
     doc.version = _version_number(session, doc)
     doc.text_signature = text_signature(_narrative(report))
     context = ValidationContext(
         as_of=date.today(),
         previous=_previous_year(session, doc),
         members=_member_reports(session, doc, report),
+        expected_members=_expected_members(session, doc, report),
         peers=_peer_index(session, doc),
         severity_overrides=get_settings().severity_overrides,
     )
@@ -109,20 +111,29 @@ def government_place(name: str) -> str | None:
     return name or None
 
 
+def _expected_members(session: Session, doc: Document, report: ParsedReport) -> list[str] | None:
+    if report.report_kind != "summary" or doc.agency_norm is None:
+        return None
+    return [entry.name for entry in members_of(session, doc.agency_norm)] or None
+
+
 def _member_reports(session: Session, doc: Document, report: ParsedReport) -> list[ParsedReport] | None:
+    """Member reports of a summary: the registry's members when ops registered them;
+    otherwise the agencies whose names start with the government's place name."""
     if report.report_kind != "summary" or doc.agency_norm is None or doc.year is None:
         return None
+    query = select(Document).where(
+        Document.year == doc.year, Document.report_kind == "agency", col(Document.status).in_(STANDING)
+    )
+    registered = [entry.name_norm for entry in members_of(session, doc.agency_norm)]
     place = government_place(doc.agency_norm)
-    if place is None:
+    if registered:
+        query = query.where(col(Document.agency_norm).in_(registered))
+    elif place is not None:
+        query = query.where(col(Document.agency_norm).startswith(place))
+    else:
         return None
-    rows = session.exec(
-        select(Document).where(
-            Document.year == doc.year,
-            Document.report_kind == "agency",
-            col(Document.agency_norm).startswith(place),
-            col(Document.status).in_(STANDING),
-        )
-    ).all()
+    rows = session.exec(query).all()
     latest: dict[str, Document] = {}
     for row in rows:  # one report per member: its newest version
         if row.agency_norm and (row.agency_norm not in latest or row.id > latest[row.agency_norm].id):  # type: ignore[operator]

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.stack import Servers, Stack, create_database, drop_database, flush_redis, start_moto
+from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 # Short clocks so recovery paths run within a test's patience.
@@ -34,8 +34,9 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def servers(s3_endpoint: str) -> Iterator[Servers]:
     name, url = create_database()
-    flush_redis(REDIS_URL)
-    yield Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=s3_endpoint)
+    # The database name doubles as the broker's key prefix: test runs sharing the
+    # machine's Redis never take each other's tasks.
+    yield Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=s3_endpoint, key_prefix=f"{name}:")
     drop_database(name)
 
 

@@ -59,6 +59,7 @@ class Servers:
     database_url: str
     broker_url: str
     s3_endpoint: str
+    key_prefix: str = ""
 
     def environment(self, data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The compose environment with the servers' addresses replaced by ours."""
@@ -68,6 +69,7 @@ class Servers:
             "NIANBAO_BROKER_URL": self.broker_url,
             "NIANBAO_S3_ENDPOINT": self.s3_endpoint,
             "NIANBAO_DATA_DIR": str(data_dir),
+            "NIANBAO_BROKER_KEY_PREFIX": self.key_prefix,
         }
         return env | (extra or {})
 

@@ -102,12 +102,20 @@ def test_publish_supersede_retract_and_push(
     stack: Stack,
     receiver: Receiver,
 ) -> None:
+    registry = stack.log_dir / "registry.csv"
+    registry.write_text(
+        f"government,agency\n洛阳市西工区人民政府,{AGENCY}\n洛阳市西工区人民政府,西工区财政局\n",
+        encoding="utf-8",
+    )
+    assert "2 agencies registered" in stack.cli("agencies", "import", str(registry))
     first = publish(api, tokens, seed_report)
     assert first["status"] == "published" and first["publication"]["version"] == 1
     location = first["publication"]["location"]
     assert location.endswith("/index.html")
     assert AGENCY in portal_file(stack, location)
     assert AGENCY in portal_file(stack, "index.html")
+    coverage = portal_file(stack, "coverage.html")
+    assert "洛阳市西工区人民政府" in coverage and "西工区财政局" in coverage  # registered, not yet published
 
     # The receiver refused the first attempt; the retry went through, signed.
     wait_until(lambda: len(receiver.events) == 1, 60, what="the published event to arrive")
