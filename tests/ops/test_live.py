@@ -25,6 +25,7 @@ from minio import Minio
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.ops.broker import redis_queue_keys
+from services.parser import PARSER_VERSION
 from tests.integration.stack import REPO, Stack, wait_until
 from tests.integration.test_pipeline import SETTLED, auth, db_rows, upload, wait_for_status
 
@@ -231,15 +232,26 @@ def test_reprocess_keeps_the_old_result_when_it_fails(
     answer = api.post("/api/v1/ops/reprocess", headers=auth(ops), json={"ids": [doc_id]})
     assert answer.status_code == 202 and answer.json()["done"] == [doc_id]
     [first] = wait_until(lambda: reprocess_event(1), 60, 0.3, what="reprocess")
-    assert first["detail"].startswith("reprocessed: parser 0.3.0 → 0.3.0; 0 cells changed")
+    assert first["detail"].startswith(
+        f"reprocessed: parser {PARSER_VERSION} → {PARSER_VERSION}; 0 cells changed"
+    )
+
+    # A published report stays published through a reprocess.
+    approve = api.post(f"/api/v1/documents/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={})
+    assert approve.status_code == 200, approve.text
+    before = wait_for_status(api, ops, doc_id, {"published", "failed"})
+    assert before["status"] == "published"
+    api.post("/api/v1/ops/reprocess", headers=auth(ops), json={"ids": [doc_id]})
+    second = wait_until(lambda: reprocess_event(2), 60, 0.3, what="reprocess of a published report")[1]
+    assert "status kept at published" in second["detail"]
 
     client, bucket = raw_store(stack)
     client.remove_object(bucket, storage_key(stack, doc_id))
     api.post("/api/v1/ops/reprocess", headers=auth(ops), json={"ids": [doc_id]})
-    second = wait_until(lambda: reprocess_event(2), 60, 0.3, what="failed reprocess")[1]
-    assert second["detail"].startswith("reprocess failed, previous result kept: stored file")
+    third = wait_until(lambda: reprocess_event(3), 60, 0.3, what="failed reprocess")[2]
+    assert third["detail"].startswith("reprocess failed, previous result kept: stored file")
     after = api.get(f"/api/v1/documents/{doc_id}", headers=auth(ops)).json()
-    assert after["status"] == "needs_review"
+    assert after["status"] == "published"
     assert after["report"] == before["report"] and after["findings"] == before["findings"]
     failed_doc = api.post("/api/v1/ops/reprocess", headers=auth(ops), json={"parser_version_below": "0.0.1"})
     assert failed_doc.json() == {"done": [], "skipped": []}
