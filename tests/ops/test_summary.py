@@ -141,3 +141,28 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 0.95) == 19.0
     assert percentile([7.0], 0.95) == 7.0
     assert percentile([], 0.5) is None
+
+
+def test_cli_tables_show_the_summary(session: Session) -> None:
+    from rich.console import Console
+
+    from services.ops.cli import summary_tables
+
+    broker = BrokerView(
+        queue_depth={"parse": 4, "validate": 0, "publish": None}, workers={"parse": ["parse@a"]}
+    )
+    console = Console(record=True, width=200)
+    console.print(summary_tables(pipeline_summary(session, broker, NOW)))
+    text = console.export_text()
+    parse_row = next(line for line in text.splitlines() if line.startswith("│ parse "))
+    assert [cell.strip() for cell in parse_row.strip("│").split("│")][:6] == [
+        "parse",
+        "4",
+        "0",
+        "1 up",
+        "1",
+        "3",
+    ]
+    validate_row = next(line for line in text.splitlines() if line.startswith("│ validate "))
+    assert "DOWN" in validate_row
+    assert "│ failed " in text and GAVE_UP[:60] in text
