@@ -11,6 +11,7 @@ from datetime import date
 
 from celery import Task
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.agencies import load_aliases, members_of
 from services.validator import (
@@ -55,7 +56,7 @@ def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
     report = ParsedReport.from_json(doc.parsed)
     doc.agency_norm = normalise_agency_name(report.agency, load_aliases(session)) if report.agency else None
     doc.version = _version_number(session, doc)
-    doc.text_signature = text_signature(_narrative(report))
+    doc.text_signature = text_signature(copy_check_text(report))
     context = ValidationContext(
         as_of=date.today(),
         previous=_previous_year(session, doc),
@@ -73,33 +74,32 @@ def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
     return StageOutcome(VERDICT_STATUS[verdict], detail=detail, next_stage=next_stage)
 
 
-def _narrative(report: ParsedReport) -> str:
-    # The same text the copy check compares, so stored signatures and fresh ones agree.
-    return copy_check_text(report)
-
-
-def _same_agency(doc: Document, year: int | None):
+def _same_agency(doc: Document, year: int | None, statuses: tuple[Status, ...]) -> SelectOfScalar[Document]:
     return select(Document).where(
         Document.agency_norm == doc.agency_norm,
         Document.year == year,
-        col(Document.status).in_(STANDING),
+        col(Document.status).in_(statuses),
         col(Document.duplicate_of).is_(None),
     )
 
 
 def _version_number(session: Session, doc: Document) -> int:
+    """Every earlier upload of the same agency and year that was read counts as a version,
+    whatever became of it (rejected and superseded ones included)."""
     if doc.agency_norm is None or doc.year is None:
         return 1
-    earlier = session.exec(_same_agency(doc, doc.year).where(col(Document.id) < doc.id)).all()
+    read = tuple(s for s in Status if s not in (Status.received, Status.parsing, Status.failed))
+    earlier = session.exec(_same_agency(doc, doc.year, read).where(col(Document.id) < doc.id)).all()
     return len(earlier) + 1
 
 
 def _previous_year(session: Session, doc: Document) -> ParsedReport | None:
     if doc.agency_norm is None or doc.year is None:
         return None
-    rows = session.exec(_same_agency(doc, doc.year - 1).order_by(col(Document.id).desc())).all()
-    published = [r for r in rows if r.status == Status.published]
-    best = (published or rows or [None])[0]
+    rows = session.exec(_same_agency(doc, doc.year - 1, STANDING).order_by(col(Document.id).desc())).all()
+    # The published version is the agency's word for that year; else its latest upload.
+    candidates = [r for r in rows if r.status == Status.published] or list(rows)
+    best = next((r for r in candidates if r.parsed), None)
     return ParsedReport.from_json(best.parsed) if best is not None and best.parsed else None
 
 
