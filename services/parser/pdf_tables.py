@@ -198,6 +198,10 @@ def find_page_tables(page: Page, chars: list[Char], page_number: int) -> list[Pa
     settings = dict(TABLE_SETTINGS)
     settings["explicit_vertical_lines"] = [e for e in edges if e["orientation"] == "v"]
     settings["explicit_horizontal_lines"] = [e for e in edges if e["orientation"] == "h"]
+    # Rules in one direction only (a "three-line table", or underlines) enclose no cell;
+    # pdfplumber refuses fewer than two lines per direction. Such tables are unruled.
+    if len(settings["explicit_vertical_lines"]) < 2 or len(settings["explicit_horizontal_lines"]) < 2:
+        return []
     found = TableFinder(page, settings).tables
     found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     tables: list[PageTable] = []

@@ -280,3 +280,13 @@ def test_unruled_tables_come_out_as_rows_of_cells(tmp_path: Path) -> None:
             assert report.cells[key] == t3_number(row_key, column), key
             # Rebuilt from positions, not from a ruled grid: never presented as certain.
             assert report.cell_details[key].confidence < 1.0, key
+
+
+def test_tables_with_horizontal_rules_only_are_read_as_unruled(tmp_path: Path) -> None:
+    """Rules in one direction enclose no cell (a "three-line table"): no crash, every cell read."""
+    doc = convert_variant(tmp_path, ("left", "right"), outer_only=False)
+    report = parse_extracted(doc)
+    for row_key in T3_ROWS_V2021:
+        for column in T3_COLUMNS:
+            assert report.cells[t3_key(row_key, column)] == t3_number(row_key, column), (row_key, column)
+    assert [report.cells[k] for k in T4_KEYS] == list(range(1, 16))
