@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,28 @@ def _docx_blocks(body: Any, blocks: list[Block], counter: list[int]) -> None:
             _docx_blocks(child, blocks, counter)
 
 
+# What a damaged OOXML package raises: a broken zip directory, a damaged compressed member
+# (zlib.error, EOFError), a member that is not well-formed XML (lxml's SyntaxError), or flag
+# bits that claim encryption.
+_DAMAGED_ZIP = (
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    OSError,
+    EOFError,
+    zlib.error,
+    SyntaxError,
+    RuntimeError,  # zipfile: "is encrypted, password required"
+    NotImplementedError,  # zipfile: unsupported (strong) encryption or compression
+)
+
+
 def extract_docx(data: bytes) -> ExtractedDocument:
     import docx  # python-docx; imported here so text/HTML parsing never pays for it
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except _DAMAGED_ZIP as exc:
         raise UnreadableDocument("corrupt_file", f"DOCX could not be opened: {exc}")
     blocks: list[Block] = []
     _docx_blocks(document.element.body, blocks, [0])
@@ -135,7 +152,7 @@ def extract_xlsx(data: bytes) -> ExtractedDocument:
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except _DAMAGED_ZIP as exc:
         raise UnreadableDocument("corrupt_file", f"XLSX could not be opened: {exc}")
     blocks: list[Block] = []
     for sheet in workbook.worksheets:

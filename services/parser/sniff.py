@@ -32,7 +32,8 @@ def _ole_kind(data: bytes, filename: str) -> FileKind:
 def _zip_kind(data: bytes) -> FileKind:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile as exc:
+    # A damaged directory may also claim an unknown zip version or encryption.
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
         raise UnreadableDocument("corrupt_file", f"damaged zip container: {exc}")
     if "word/document.xml" in names:
         return "docx"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.parser import parse_document
-from shared.report import T2_KEYS_V2019_HUBEI, ParsedReport
+from shared.report import T2_KEYS_V2019_HUBEI, ParsedReport, UnreadableDocument
 from tests.corpus.compare import compare
 from tests.corpus.generate import FAST_STYLES, render_fast
 from tests.corpus.truth import random_truth
@@ -249,3 +250,24 @@ def test_traditional_mirror_reads_wu_as_a_blank_marker() -> None:
     report = parse_document(data, name)
     assert _misses(truth, report) == []
     assert report.cell_details[zero].marker == "无"
+
+
+@pytest.mark.parametrize("style", ["docx", "xlsx"])
+def test_damaged_office_files_are_unreadable_not_crashes(style: str) -> None:
+    """Flipped bytes in a zip package (damaged members, bogus encryption flags) raise
+    UnreadableDocument, never a library's own exception."""
+    from tests.corpus import render_docx, render_xlsx
+
+    truth = _truth(40)
+    name, data = (
+        render_docx.render(truth, "docx_template")
+        if style == "docx"
+        else render_xlsx.render(truth, "xlsx_openpyxl")
+    )
+    rng = random.Random(40)
+    for _ in range(60):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 12)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        with contextlib.suppress(UnreadableDocument):
+            parse_document(bytes(damaged), name)
