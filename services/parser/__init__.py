@@ -106,8 +106,9 @@ def _without_pinyin(document: ExtractedDocument) -> ExtractedDocument:
 def _lines(document: ExtractedDocument) -> tuple[list[str], frozenset[int]]:
     """Reading-order lines: paragraphs as they are, table rows joined by tabs.
 
-    Also returns the indices of table rows that hold table data (several cells or a number):
-    section texts leave them out. A one-cell row of prose (a layout table) stays text.
+    Also returns the indices of table rows holding only numbers (a table-四 row whose equal
+    cells merged into one "0"): section texts leave them out. Other rows are judged by their
+    text, so a layout table holding the article's prose stays text.
     """
     lines: list[str] = []
     grid_lines: set[int] = set()
@@ -122,7 +123,7 @@ def _lines(document: ExtractedDocument) -> tuple[list[str], frozenset[int]]:
                     if not texts or text != texts[-1]:
                         texts.append(text)
                 filled = [t for t in texts if t.strip()]
-                if len(filled) > 1 or any(is_value_like(t) for t in filled):
+                if filled and all(is_value_like(t) for t in filled):
                     grid_lines.add(len(lines))
                 lines.append("\t".join(texts))
     return lines, frozenset(grid_lines)

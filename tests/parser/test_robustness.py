@@ -271,3 +271,19 @@ def test_damaged_office_files_are_unreadable_not_crashes(style: str) -> None:
             damaged[rng.randrange(len(damaged))] = rng.randrange(256)
         with contextlib.suppress(UnreadableDocument):
             parse_document(bytes(damaged), name)
+
+
+def test_prose_inside_a_layout_table_stays_section_text() -> None:
+    """CMS pages put the whole article in a layout table beside a menu column."""
+    name, data = render_fast(_truth(41, report_format="v2021"), "md_pdf_dump")
+    paragraphs = data.decode("utf-8").split("\n")
+    start = next(i for i, line in enumerate(paragraphs) if line.startswith("一、"))
+    end = next(i for i, line in enumerate(paragraphs) if line.startswith("二、"))
+    rows = "".join(
+        f"<tr><td>栏目导航</td><td>{p}</td></tr>" for p in paragraphs[start + 1 : end] if p.strip()
+    )
+    rest = "".join(f"<p>{p}</p>" for p in paragraphs[end:] if not p.startswith("|"))
+    html = f"<html><body><p>{paragraphs[0]}</p><p>{paragraphs[start]}</p><table>{rows}</table>{rest}</body></html>"
+    report = parse_document(html.encode("utf-8"), "report.html")
+    assert "主动公开" in report.sections["1"]
+    assert len(report.sections["1"]) > 100
