@@ -8,5 +8,6 @@ COPY pyproject.toml README.md ./
 COPY shared shared
 COPY services services
 COPY samples samples
+COPY samples-registry.csv .
 RUN pip install --no-cache-dir . flower
 USER nobody

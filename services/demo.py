@@ -14,6 +14,7 @@ import httpx
 from rich.console import Console
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+SAMPLE_REGISTRY = SAMPLES_DIR.parent / "samples-registry.csv"
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -64,12 +65,15 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
     }
     env.pop("NIANBAO_DATABASE_URL", None)
     os.environ.update(env)
+    from services.agencies import import_registry, read_registry_csv
     from services.client import collect_files, print_results, upload_files, wait_for_documents
     from services.ingest.auth import Role, create_token
     from shared.db import session_scope, upgrade_schema
 
     upgrade_schema()
     with session_scope() as session:
+        if SAMPLE_REGISTRY.is_file():  # who reports to whom: fills the coverage page
+            import_registry(session, read_registry_csv(SAMPLE_REGISTRY.read_text(encoding="utf-8")))
         ops_token = create_token(session, Role.ops, label="demo")
         reviewer_token = create_token(session, Role.reviewer, label="demo reviewer")
     logs = data_dir / "logs"
