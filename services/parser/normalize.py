@@ -29,9 +29,7 @@ _BRACKETS = str.maketrans(
 _ITEM_NUMBER = re.compile(r"^(\(?[0-9]{1,2}\)?)[、.,:]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Pinyin after an ideograph on annotated mirror pages: "公(gōng)開", "申（shēn）请".
-_PINYIN = re.compile(
-    r"(?<=[\u3400-\u9fff])\s?[(（]\s?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[1-5]?\s?[)）]"
-)
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\s?[(（]\s?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[1-5]?\s?[)）]")
 
 
 def strip_pinyin(text: str) -> str:

@@ -238,7 +238,8 @@ def _columns(
 
     Numbers may be aligned left, centred or right in their cells, titles are usually
     centred, so the two need not overlap. The numbers' columns are used unless the titles
-    show more columns (a column blank in every row prints no number at all).
+    show more columns (a column blank in every row prints no number at all) — and titles
+    packed so tightly that one reaches over two number columns show nothing reliable.
     """
     size = max(float(w.chars[0]["size"]) for w in data_words) if data_words else 10.0
     number_columns = _merge_spans([(w.x0, w.x1) for w in data_words], size)
@@ -250,8 +251,14 @@ def _columns(
         if not is_space(c["text"]) and float(c["x0"]) > label_right
     ]
     title_columns = _merge_spans(title_spans, size)
-    columns = title_columns if len(title_columns) > len(number_columns) else number_columns
+    columns = number_columns
+    if len(title_columns) > len(number_columns) and not _any_spans_two(title_columns, number_columns):
+        columns = title_columns
     return [span for span in columns if span[0] > label_right]
+
+
+def _any_spans_two(titles: list[tuple[float, float]], numbers: list[tuple[float, float]]) -> bool:
+    return any(sum(1 for n in numbers if n[0] < t[1] and t[0] < n[1]) > 1 for t in titles)
 
 
 def _merge_spans(spans: list[tuple[float, float]], size: float) -> list[tuple[float, float]]:
