@@ -208,6 +208,15 @@ def _without_group_debris(key: str) -> str | None:
     return None
 
 
+def without_leading_group_debris(text: str) -> str | None:
+    """ "他处理纳费用、…" → "纳费用、…": the text after the longest run of group-label pieces."""
+    key = label_key(text)
+    for cut in range(min(len(key) - 1, _MAX_DEBRIS), 1, -1):
+        if _is_group_debris(key[:cut]):
+            return key[cut:]
+    return None
+
+
 def _is_group_debris(text: str) -> bool:
     """Whether `text` is a run of pieces of the group labels ("理结果" + "(四)无")."""
     forms = [f for group_forms in _T3_GROUPS.values() for f in group_forms]
@@ -264,7 +273,8 @@ def label_completeness(text: str) -> Literal["whole", "part"] | None:
     key = label_key(text)
     if not key:
         return None
-    if match_t2_row(text) is not None or any(m.quality == "exact" for m in match_t3_row(text)):
+    key = _without_group_debris(key) or key  # "（六）其2.申请人…" is judged as "2.申请人…"
+    if match_t2_row(key) is not None or any(m.quality == "exact" for m in match_t3_row(key)):
         return "whole"
     forms = [f for fs in (*_T2_ROWS.values(), *_T3_ROWS.values()) for f in fs]
     if len(key) >= 2 and any(key in f for f in forms):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.parser.labels import label_completeness, starts_row_label
+from services.parser.labels import label_completeness, starts_row_label, without_leading_group_debris
 from services.parser.normalize import label_key
 from services.parser.pdf_text import Char, TextLine, is_cjk, is_space
 from services.parser.sections import section_of_heading
@@ -292,8 +292,9 @@ def _rows(
             continue
         label = "".join(w.text for w in labels)
         last = rows[-1] if rows else None
-        if last is not None and _continues_label(last, label, region[i]):
-            last.label += label
+        added = _continuation(last, label, region[i]) if last is not None else None
+        if last is not None and added is not None:
+            last.label += added
             row = last
         else:
             row = _Row([], label, [[] for _ in columns])
@@ -312,23 +313,31 @@ def _rows(
             owner[i] = target
     for i, (labels, data) in enumerate(split):
         above = owner.get(i - 1)
-        if labels and not data and above is not None and _continues_label(above, region[i].text, region[i]):
-            above.label += region[i].text
+        added = _continuation(above, region[i].text, region[i]) if labels and not data and above else None
+        if above is not None and added is not None:
+            above.label += added
             above.lines.append(region[i])
             owner[i] = above
     return rows
 
 
-def _continues_label(row: _Row, piece: str, line: TextLine) -> bool:
-    """A wrapped label's next line: just below, not a row of its own, and the label it makes
-    is still (a piece of) a template label — group-label debris between does not join."""
+def _continuation(row: _Row, piece: str, line: TextLine) -> str | None:
+    """The text a wrapped label's next line adds, or None when the line is not one.
+
+    It must sit just below, not start a row of its own, and leave the label (a piece of) a
+    template label. A merged group cell's text may run into it ("他处理" + "纳费用、…"):
+    that debris is dropped.
+    """
     if _starts_row(piece) or label_completeness(row.label) == "whole":
-        return False
+        return None
     above_bottom = max(ln.bottom for ln in row.lines)
     height = max(line.bottom - line.top, 1.0)
     if line.top - above_bottom > MAX_WRAP_GAP_LINES * height:
-        return False
-    return label_completeness(row.label + piece) is not None
+        return None
+    for text in (piece, without_leading_group_debris(piece)):
+        if text and label_completeness(row.label + text) is not None:
+            return text
+    return None
 
 
 def _starts_row(label: str) -> bool:
