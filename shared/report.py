@@ -131,6 +131,11 @@ def keys_for_format(report_format: ReportFormat, *, hybrid: bool = False) -> tup
 
 # --- Parse result -----------------------------------------------------------
 
+# A cell read with confidence below this is *uncertain*: the validator warns about it and
+# never rests an error on it, the portal marks it. Above it (e.g. 0.95 for a cell read
+# from a text dump whose layout was unambiguous) the reading counts as certain.
+UNCERTAIN_BELOW = 0.9
+
 
 @dataclass
 class CellDetail:

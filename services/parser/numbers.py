@@ -56,7 +56,7 @@ _STRAY_CONFIDENCE = 0.8
 # OCR confusions in scanned reports (§8): O/o for 0, l/I for 1, B for 8 — only in a token
 # that also has a real digit, or a lone "O", so that no word is read as a number.
 _OCR_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})
-_OCR_TOKEN = re.compile(r"^(?=.*\d)[\dOolIB]{2,}$|^[Oo]$")
+_OCR_TOKEN = re.compile(r"^(?=.*\d)(?=.*[OolIB])[\dOolIB]{2,}$|^[Oo]$")
 _OCR_CONFIDENCE = 0.7
 # Digit groups separated by single spaces inside one cell: "1 015", "2 0".
 _SPACED_DIGITS = re.compile(r"^\d+(?: \d+)+$")

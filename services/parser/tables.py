@@ -64,7 +64,9 @@ _T2_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 _TEXT_CONFIDENCE = 0.95  # a text dump loses cell boundaries; a grid does not
-_QUALITY_CONFIDENCE = {"exact": 1.0, "fragment": 0.9, "altered": 0.85}
+# A label recognised from a piece of the template text (split by extraction) names its row
+# reliably once template order agrees; an altered label may be another row.
+_QUALITY_CONFIDENCE = {"exact": 1.0, "fragment": 0.95, "altered": 0.85}
 
 
 @dataclass
@@ -155,7 +157,7 @@ def _sums(reading: list[Token]) -> bool:
     return abs(sum(_num(t) for t in reading[:6]) - _num(reading[6])) < 1e-9
 
 
-def _choose_eight(values: list[Token]) -> tuple[list[Token], str | None]:
+def _choose_eight(values: list[Token]) -> tuple[list[Token], str, str | None]:
     """Eight numbers for seven columns: decide by the row arithmetic, else by the header.
 
     Readings: a stray leading cell (left by a rowspan), a stray trailing cell, or a printed
@@ -163,7 +165,7 @@ def _choose_eight(values: list[Token]) -> tuple[list[Token], str | None]:
     not single it out, a description of the alternatives.
     """
     readings = {
-        "extra leading cell": values[1:],
+        EXTRA_LEADING: values[1:],
         "extra trailing cell": values[:7],
         "法人或其他组织 subtotal column": [values[0], *values[2:]],
     }
@@ -172,11 +174,15 @@ def _choose_eight(values: list[Token]) -> tuple[list[Token], str | None]:
     if "法人或其他组织 subtotal column" in valid and not subtotal_ok:
         valid.remove("法人或其他组织 subtotal column")
     if len(valid) == 1:
-        return readings[valid[0]], None
+        return readings[valid[0]], valid[0], None
     # The header ends with 总计, so the last number is read as 总计 unless arithmetic says otherwise.
-    chosen = "extra leading cell"
+    chosen = EXTRA_LEADING
     others = [n for n in (valid or readings) if n != chosen]
-    return readings[chosen], f"read as '{chosen}'; arithmetic also allows: {', '.join(others)}"
+    return readings[chosen], chosen, f"read as '{chosen}'; arithmetic also allows: {', '.join(others)}"
+
+
+EXTRA_LEADING = "extra leading cell"
+_CONFIRMED_BY_TABLE = 0.9  # an undecided row read the way every decided row of its table was
 
 
 # --- table 二 -------------------------------------------------------------------
@@ -292,6 +298,10 @@ class _T3State:
     # is another block whose columns need not line up with the first.
     columns: dict[int, dict[str, int]] = field(default_factory=dict)
     header_has_subtotal: bool = False
+    # Eight-number rows: the readings the arithmetic decided, and the rows it could not
+    # decide (all zeros, say). One table has one layout, so decided rows speak for the rest.
+    eight_decided: list[str] = field(default_factory=list)
+    eight_undecided: list[str] = field(default_factory=list)
 
 
 def _row_candidates(row: Row) -> tuple[list[LabelMatch], str | None]:
@@ -359,13 +369,16 @@ def _t3_values(
     if len(values) == 8:
         if state.header_has_subtotal:
             return [values[0], *values[2:]], 0.95
-        chosen, doubt = _choose_eight(values)
+        chosen, reading, doubt = _choose_eight(values)
         if doubt is None:
             findings.add(
                 "PARSE-EXTRA-CELL", "row with 8 numbers for 7 columns; arithmetic decided the reading", cells
             )
-            return chosen, 0.85
+            state.eight_decided.append(reading)
+            # Only one reading makes the row add up: as sure as any cell of a text dump.
+            return chosen, _TEXT_CONFIDENCE
         findings.add("PARSE-COLUMNS-AMBIGUOUS", f"row with 8 numbers for 7 columns, {doubt}", cells)
+        state.eight_undecided.append(cells[0].rsplit("__", 1)[0].removeprefix("t3_"))
         return chosen, 0.6
     return None
 
@@ -440,7 +453,26 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
         state.assigned[row_key] = (values, confidence * _QUALITY_CONFIDENCE[quality], row)
         state.cursor = _RESULT_ROWS.index(row_key) + 1
         state.pending = None
+    _confirm_undecided_rows(state, findings)
     return state
+
+
+def _confirm_undecided_rows(state: _T3State, findings: _Findings) -> None:
+    """Rows the arithmetic could not decide take the reading every decided row took."""
+    if not state.eight_undecided or not state.eight_decided:
+        return
+    if set(state.eight_decided) != {EXTRA_LEADING}:
+        return  # the decided rows disagree or chose another layout: leave the doubt
+    confirmed = [r for r in state.eight_undecided if r in state.assigned]
+    for row_key in confirmed:
+        values, confidence, row = state.assigned[row_key]
+        state.assigned[row_key] = (values, confidence / 0.6 * _CONFIRMED_BY_TABLE, row)
+    findings.add(
+        "PARSE-EXTRA-CELL",
+        f"{len(confirmed)} rows the arithmetic could not decide read like the table's "
+        f"{len(state.eight_decided)} decided rows ('{EXTRA_LEADING}')",
+        [f"t3_{r}__total" for r in confirmed],
+    )
 
 
 def _next_open(state: _T3State) -> str | None:

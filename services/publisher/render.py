@@ -28,7 +28,7 @@ from services.publisher.model import (
     original_file_name,
     version_dir,
 )
-from shared.report import CellDetail, CellValue, Finding, ParsedReport, keys_for_format
+from shared.report import UNCERTAIN_BELOW, CellDetail, CellValue, Finding, ParsedReport, keys_for_format
 
 SECTION_TITLES: dict[str, str] = {
     "1": "一、总体情况",
@@ -44,7 +44,7 @@ DEADLINE_LABELS = {"on_time": "按时发布", "late": "逾期发布", "unknown":
 SEVERITY_LABELS = {"error": "不一致", "warning": "请注意", "info": "说明"}
 SEVERITY_ORDER = ("error", "warning", "info")
 NULL_CELL_TEXT = "—未识别"
-LOW_CONFIDENCE = 0.9  # below this the parser's reading is flagged on the page
+LOW_CONFIDENCE = UNCERTAIN_BELOW  # below this the parser's reading is flagged on the page
 CSV_COLUMNS = ("key", "label", "value", "raw", "marker", "note", "confidence", "source")
 
 ENVIRONMENT = Environment(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from shared.report import Finding, ParsedReport, Severity
+from shared.report import UNCERTAIN_BELOW, Finding, ParsedReport, Severity
 
 from .agency import AgencyLevel, derive_level
 from .aggregate import check_aggregate
@@ -27,10 +27,20 @@ from .tables_two_four import check_cells, check_table_four, check_table_two
 Decision = Literal["approved", "needs_review", "rejected"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 LEVEL_NAMES: dict[str, AgencyLevel] = {
-    "provincial": "provincial", "province": "provincial", "省级": "provincial",
-    "prefectural": "prefectural", "prefecture": "prefectural", "市级": "prefectural", "地市级": "prefectural",
-    "county": "county", "县级": "county", "区县": "county",
-    "township": "township", "乡镇": "township", "街道": "township", "乡级": "township",
+    "provincial": "provincial",
+    "province": "provincial",
+    "省级": "provincial",
+    "prefectural": "prefectural",
+    "prefecture": "prefectural",
+    "市级": "prefectural",
+    "地市级": "prefectural",
+    "county": "county",
+    "县级": "county",
+    "区县": "county",
+    "township": "township",
+    "乡镇": "township",
+    "街道": "township",
+    "乡级": "township",
 }
 # Parse findings the validator re-derives itself (so they are not reported twice).
 HANDLED_PARSE_RULES = {"NUM-UNPARSEABLE", "table_not_extracted", "TABLE-NOT-EXTRACTED"}
@@ -44,7 +54,9 @@ class ValidationContext:
     expected_members: list[str] | None = None  # who should have reported (to list who has not)
     peers: PeerTextIndex | None = None  # other agencies' texts of the same year
     agency_level: str | None = None  # from a registry, if known
-    severity_overrides: Mapping[str, str] = field(default_factory=dict)  # rule ID / prefix → severity or "off"
+    severity_overrides: Mapping[str, str] = field(
+        default_factory=dict
+    )  # rule ID / prefix → severity or "off"
 
 
 def validate(report: ParsedReport, context: ValidationContext) -> list[Finding]:
@@ -94,28 +106,41 @@ def _from_parser(report: ParsedReport) -> list[Finding]:
         en = [hybrid[1]] if hybrid else []
         zh += [pf.message for pf in altered]
         en += [pf.message for pf in altered]
-        out.append(make_finding("TBL-HEADER-ALTERED", "；".join(zh), "; ".join(en),
-                                [c for pf in altered for c in pf.cells]))
+        out.append(
+            make_finding(
+                "TBL-HEADER-ALTERED", "；".join(zh), "; ".join(en), [c for pf in altered for c in pf.cells]
+            )
+        )
     for pf in report.parse_findings:
         if pf.rule in HANDLED_PARSE_RULES or pf.rule == "TBL-HEADER-ALTERED":
             if pf.rule.lower().replace("-", "_") == "table_not_extracted":
-                out.append(make_finding("PARSE-NOTE", f"table_not_extracted：{pf.message}",
-                                        f"table_not_extracted: {pf.message}", pf.cells))
+                out.append(
+                    make_finding(
+                        "PARSE-NOTE",
+                        f"table_not_extracted：{pf.message}",
+                        f"table_not_extracted: {pf.message}",
+                        pf.cells,
+                    )
+                )
             continue
         if is_known_rule(pf.rule):
             out.append(make_finding(pf.rule, pf.message, pf.message, pf.cells))
         else:
-            out.append(make_finding("PARSE-NOTE", f"{pf.rule}：{pf.message}", f"{pf.rule}: {pf.message}", pf.cells))
-    uncertain = sorted(k for k, d in report.cell_details.items() if d.confidence < 1)
+            out.append(
+                make_finding("PARSE-NOTE", f"{pf.rule}：{pf.message}", f"{pf.rule}: {pf.message}", pf.cells)
+            )
+    uncertain = sorted(k for k, d in report.cell_details.items() if d.confidence < UNCERTAIN_BELOW)
     if uncertain:
         details = [report.cell_details[k] for k in uncertain]
         listed = "；".join(
             f"{k}=“{d.raw}”（置信度{d.confidence:.2f}{'，' + d.source if d.source else ''}"
-            f"{'，' + d.note if d.note else ''}）" for k, d in zip(uncertain, details, strict=True)
+            f"{'，' + d.note if d.note else ''}）"
+            for k, d in zip(uncertain, details, strict=True)
         )
         listed_en = "; ".join(
             f"{k} = '{d.raw}' (confidence {d.confidence:.2f}{', ' + d.source if d.source else ''}"
-            f"{', ' + d.note if d.note else ''})" for k, d in zip(uncertain, details, strict=True)
+            f"{', ' + d.note if d.note else ''})"
+            for k, d in zip(uncertain, details, strict=True)
         )
         out.append(make_finding("PARSE-LOW-CONFIDENCE", listed, listed_en, uncertain))
     return out
@@ -146,7 +171,11 @@ def _qualify_uncertain_cells(finding: Finding, report: ParsedReport) -> Finding:
     """A finding that rests on a cell the parser is unsure of says so, and is at most a warning."""
     if finding.rule.startswith("PARSE-"):
         return finding
-    flagged = [k for k in finding.cells if k in report.cell_details and report.cell_details[k].confidence < 1]
+    flagged = [
+        k
+        for k in finding.cells
+        if k in report.cell_details and report.cell_details[k].confidence < UNCERTAIN_BELOW
+    ]
     if not flagged:
         return finding
     listed = "、".join(flagged)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.report import ParsedReport
+from shared.report import UNCERTAIN_BELOW, ParsedReport
 
 META_FIELDS = ("agency", "year", "report_format")
 
@@ -49,7 +49,7 @@ def compare(truth: dict[str, Any], parsed: ParsedReport) -> list[CellMiss]:
             continue
         detail = parsed.cell_details.get(key)
         confidence = detail.confidence if detail is not None else None
-        flagged = key in finding_cells or (confidence is not None and confidence < 1.0)
+        flagged = key in finding_cells or (confidence is not None and confidence < UNCERTAIN_BELOW)
         misses.append(CellMiss(key, expected, got, confidence, flagged))
     extra = sorted(set(parsed.cells) - set(truth["cells"]))
     misses += [
@@ -69,5 +69,5 @@ def wrong_at_full_confidence(misses: list[CellMiss]) -> list[CellMiss]:
     return [
         m
         for m in misses
-        if m.key not in META_FIELDS and m.got is not None and (m.confidence is None or m.confidence >= 1.0)
+        if m.key not in META_FIELDS and m.got is not None and (m.confidence is None or m.confidence >= UNCERTAIN_BELOW)
     ]
