@@ -164,7 +164,7 @@ class ParsedReport:
     published_on: str | None = None  # ISO date
     statistics_period: str | None = None  # "YYYY-MM-DD..YYYY-MM-DD" as stated
     title: str | None = None
-    sections: dict[str, str] = field(default_factory=dict)  # "1".."6" -> text
+    sections: dict[str, str] = field(default_factory=dict)  # "1".."6" -> text; "0" the preamble
     cells: dict[str, CellValue] = field(default_factory=dict)
     cell_details: dict[str, CellDetail] = field(default_factory=dict)
     parse_findings: list[ParseFinding] = field(default_factory=list)

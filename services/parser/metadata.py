@@ -165,7 +165,8 @@ def published_on(text_head: str, metadata: dict[str, str]) -> str | None:
 
 
 def split_sections(lines: list[str], grid_lines: frozenset[int] = frozenset()) -> dict[str, str]:
-    """Section number → its text, from each section's first heading to the next heading.
+    """Section number → its text, from each section's first heading to the next heading;
+    "0" holds the preamble (title and the sentences before section 一).
 
     The preamble's list of parts is not a heading: headings must start with the title words
     (after the numbering), which a sentence listing the parts does not. Table lines are left
@@ -182,6 +183,9 @@ def split_sections(lines: list[str], grid_lines: frozenset[int] = frozenset()) -
             seen.add(number)
             starts.append((i, number))
     sections: dict[str, str] = {}
+    if starts:  # "0": the preamble before section 一 (statistics period, cited notice, parts)
+        preamble = "\n".join(line for line in lines[: starts[0][0]] if _HAS_TEXT.search(line))
+        sections["0"] = preamble.strip()
     for n, (start, number) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else chrome
         in_table_section = number in ("2", "3", "4")

@@ -182,7 +182,7 @@ def test_html_cms_page_in_layout_table(charset: str) -> None:
     assert report.report_kind == "agency"
     assert report.published_on == "2024-01-18"
     assert report.statistics_period == "2023-01-01..2023-12-31"
-    assert sorted(report.sections) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(report.sections) == ["0", "1", "2", "3", "4", "5", "6"]  # "0": the preamble
     assert report.cell_details["t2_coercion_decisions"].marker == "blank"
     assert report.cell_details["t2_rules_in_force"].marker == "/"
     assert report.cell_details["t3_new_received__natural"].confidence == 1.0

@@ -29,7 +29,7 @@ def test_seed_eight_number_rows_are_flagged_with_lower_confidence() -> None:
 
 def test_seed_sections_and_blank_free_values() -> None:
     report = parse_document(corpus_file("seed/000_73a337edb7ff8878.txt"), "000.txt")
-    assert sorted(report.sections) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(report.sections) == ["0", "1", "2", "3", "4", "5", "6"]  # "0": the preamble
     assert report.sections["6"] == "无"
     assert "截止2022年底累计" in report.sections["1"]
     assert report.cell_details["t2_fee_amount_wan"].raw == "0"

@@ -157,7 +157,7 @@ def test_decorated_headings() -> None:
         "六、其他需要报告的事项", "**六、其他需要报告的事项**"
     )
     report = _parse_text(decorated, "report.md")
-    assert sorted(report.sections) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(report.sections) == ["0", "1", "2", "3", "4", "5", "6"]  # "0": the preamble
     assert _squeezed(report.sections["1"]) == _squeezed(truth["sections"]["1"])
     assert _misses(truth, report) == []
 
