@@ -108,6 +108,54 @@ T4_OUTCOMES: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "tota
 T4_KEYS: tuple[str, ...] = tuple(f"t4_{g}_{o}" for g in T4_GROUPS for o in T4_OUTCOMES)
 
 
+# --- The template's own words (checked character by character against the blank 2021
+# template): what the parser matches, the portal prints and messages quote. -------------
+SECTION_TITLES: dict[str, str] = {
+    "1": "一、总体情况",
+    "2": "二、主动公开政府信息情况",
+    "3": "三、收到和处理政府信息公开申请情况",
+    "4": "四、政府信息公开行政复议、行政诉讼情况",
+    "5": "五、存在的主要问题及改进情况",
+    "6": "六、其他需要报告的事项",
+}
+T3_COLUMN_LABELS: dict[str, str] = {
+    "natural": "自然人",
+    "org_business": "商业企业",
+    "org_research": "科研机构",
+    "org_ngo": "社会公益组织",
+    "org_legal": "法律服务机构",
+    "org_other": "其他",
+    "total": "总计",
+}
+T3_ROW_LABELS: dict[str, str] = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "denied_state_secret": "1.属于国家秘密",
+    "denied_law_forbidden": "2.其他法律行政法规禁止公开",
+    "denied_three_security": "3.危及“三安全一稳定”",
+    "denied_third_party": "4.保护第三方合法权益",
+    "denied_internal_affairs": "5.属于三类内部事务信息",
+    "denied_process_info": "6.属于四类过程性信息",
+    "denied_enforcement_file": "7.属于行政执法案卷",
+    "denied_admin_query": "8.属于行政查询事项",
+    "unable_not_held": "1.本机关不掌握相关政府信息",
+    "unable_need_creation": "2.没有现成信息需要另行制作",
+    "unable_unclear": "3.补正后申请内容仍不明确",
+    "ignored_petition": "1.信访举报投诉类申请",
+    "ignored_duplicate": "2.重复申请",
+    "ignored_publication": "3.要求提供公开出版物",
+    "ignored_mass_repeat": "4.无正当理由大量反复申请",
+    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
+    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other_no_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other_other": "3.其他",
+    "total_processed": "（七）总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+
+
 def t3_key(row: str, column: str) -> str:
     return f"t3_{row}__{column}"
 

@@ -17,37 +17,11 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from services.parser.normalize import label_key
+from shared.report import T3_ROW_LABELS
 
 Quality = Literal["exact", "fragment", "altered"]
 
-# --- Table 三 rows (exact template text, §3.3) --------------------------------
-T3_ROW_LABELS: dict[str, str] = {
-    "new_received": "一、本年新收政府信息公开申请数量",
-    "carried_over": "二、上年结转政府信息公开申请数量",
-    "granted": "（一）予以公开",
-    "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "denied_state_secret": "1.属于国家秘密",
-    "denied_law_forbidden": "2.其他法律行政法规禁止公开",
-    "denied_three_security": "3.危及“三安全一稳定”",
-    "denied_third_party": "4.保护第三方合法权益",
-    "denied_internal_affairs": "5.属于三类内部事务信息",
-    "denied_process_info": "6.属于四类过程性信息",
-    "denied_enforcement_file": "7.属于行政执法案卷",
-    "denied_admin_query": "8.属于行政查询事项",
-    "unable_not_held": "1.本机关不掌握相关政府信息",
-    "unable_need_creation": "2.没有现成信息需要另行制作",
-    "unable_unclear": "3.补正后申请内容仍不明确",
-    "ignored_petition": "1.信访举报投诉类申请",
-    "ignored_duplicate": "2.重复申请",
-    "ignored_publication": "3.要求提供公开出版物",
-    "ignored_mass_repeat": "4.无正当理由大量反复申请",
-    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
-    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other_no_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "other_other": "3.其他",
-    "total_processed": "（七）总计",
-    "carried_forward": "四、结转下年度继续办理",
-}
+# --- Table 三 rows: exact template text in shared.report.T3_ROW_LABELS (§3.3) ----
 # Accepted variants (no finding): observed wordings of the same label.
 T3_ROW_VARIANTS: dict[str, tuple[str, ...]] = {
     "denied_law_forbidden": ("2.其他法律法规禁止公开",),

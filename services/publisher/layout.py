@@ -14,11 +14,13 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from shared.report import (
+    T3_COLUMN_LABELS,
     T3_COLUMNS,
     T3_RESULT_ROWS_DENIED,
     T3_RESULT_ROWS_IGNORED,
     T3_RESULT_ROWS_OTHER,
     T3_RESULT_ROWS_UNABLE,
+    T3_ROW_LABELS,
     T4_GROUPS,
     T4_OUTCOMES,
     ReportFormat,
@@ -149,35 +151,10 @@ def _section2(blocks: tuple[_Block, ...]) -> TableLayout:
 # --- Section 三 ---------------------------------------------------------------
 
 T3_BALANCE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-T3_COLUMN_LABELS: dict[str, str] = {
-    "natural": "自然人",
-    "org_business": "商业企业",
-    "org_research": "科研机构",
-    "org_ngo": "社会公益组织",
-    "org_legal": "法律服务机构",
-    "org_other": "其他",
-    "total": "总计",
-}
 _T3_ITEM_LABELS: dict[str, str] = {
-    "denied_state_secret": "1.属于国家秘密",
-    "denied_law_forbidden": "2.其他法律行政法规禁止公开",
-    "denied_three_security": "3.危及“三安全一稳定”",
-    "denied_third_party": "4.保护第三方合法权益",
-    "denied_internal_affairs": "5.属于三类内部事务信息",
-    "denied_process_info": "6.属于四类过程性信息",
-    "denied_enforcement_file": "7.属于行政执法案卷",
-    "denied_admin_query": "8.属于行政查询事项",
-    "unable_not_held": "1.本机关不掌握相关政府信息",
-    "unable_need_creation": "2.没有现成信息需要另行制作",
-    "unable_unclear": "3.补正后申请内容仍不明确",
-    "ignored_petition": "1.信访举报投诉类申请",
-    "ignored_duplicate": "2.重复申请",
-    "ignored_publication": "3.要求提供公开出版物",
-    "ignored_mass_repeat": "4.无正当理由大量反复申请",
-    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
-    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other_no_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "other_other": "3.其他",
+    row: label
+    for row, label in T3_ROW_LABELS.items()
+    if row.startswith(("denied_", "unable_", "ignored_", "other_"))
 }
 _T3_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("（三）不予公开", T3_RESULT_ROWS_DENIED),

@@ -28,16 +28,16 @@ from services.publisher.model import (
     original_file_name,
     version_dir,
 )
-from shared.report import UNCERTAIN_BELOW, CellDetail, CellValue, Finding, ParsedReport, keys_for_format
+from shared.report import (
+    SECTION_TITLES,
+    UNCERTAIN_BELOW,
+    CellDetail,
+    CellValue,
+    Finding,
+    ParsedReport,
+    keys_for_format,
+)
 
-SECTION_TITLES: dict[str, str] = {
-    "1": "一、总体情况",
-    "2": "二、主动公开政府信息情况",
-    "3": "三、收到和处理政府信息公开申请情况",
-    "4": "四、政府信息公开行政复议、行政诉讼情况",
-    "5": "五、存在的主要问题及改进情况",
-    "6": "六、其他需要报告的事项",
-}
 KIND_LABELS = {"agency": "部门报告", "summary": "政府汇总报告"}
 FORMAT_LABELS = {"v2021": "2021年格式", "v2019": "2019年格式（试行）", "pre2019": "2019年以前格式"}
 DEADLINE_LABELS = {"on_time": "按时发布", "late": "逾期发布", "unknown": "发布日期不详"}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.report import (
+    T3_COLUMN_LABELS,
     T3_COLUMNS,
     T3_RESULT_ROWS_DENIED,
     T3_RESULT_ROWS_IGNORED,
@@ -27,15 +28,7 @@ from shared.report import (
 Number = int | float
 BLANK_MARKERS = frozenset({"blank", "/", "—", "－", "-", "–", "无"})
 
-COLUMN_ZH = {
-    "natural": "自然人",
-    "org_business": "商业企业",
-    "org_research": "科研机构",
-    "org_ngo": "社会公益组织",
-    "org_legal": "法律服务机构",
-    "org_other": "其他",
-    "total": "总计",
-}
+COLUMN_ZH = T3_COLUMN_LABELS
 
 ROW_ZH = {
     "new_received": "一、本年新收",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.report import T3_COLUMNS, T4_GROUPS, T4_OUTCOMES, t3_key
+from shared.report import SECTION_TITLES, T3_COLUMNS, T4_GROUPS, T4_OUTCOMES, t3_key
 
 T3_BALANCE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 T3_ORG_HEADERS = ("商业\n企业", "科研\n机构", "社会公益组织", "法律服务机构", "其他")
@@ -61,14 +61,7 @@ T3_OUTER_LABELS = {
 T3_RESULTS_LABEL = "三、本年度办理结果"
 T4_OUTCOME_HEADERS = ("结果\n维持", "结果\n纠正", "其他\n结果", "尚未\n审结", "总计")
 
-SECTION_TITLES_V2021 = {
-    "1": "一、总体情况",
-    "2": "二、主动公开政府信息情况",
-    "3": "三、收到和处理政府信息公开申请情况",
-    "4": "四、政府信息公开行政复议、行政诉讼情况",
-    "5": "五、存在的主要问题及改进情况",
-    "6": "六、其他需要报告的事项",
-}
+SECTION_TITLES_V2021 = SECTION_TITLES
 # The v2019 template worded sections 四 and 五 differently (spec §3.1).
 SECTION_TITLES_V2019 = {
     **SECTION_TITLES_V2021,
