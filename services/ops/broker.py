@@ -64,7 +64,9 @@ def filesystem_queue_depths(folder: Path, queues: list[str]) -> dict[str, int]:
 def queue_depths(settings: Settings) -> dict[str, int]:
     queues = [stage.value for stage in Stage]
     if settings.broker_url.startswith("redis"):
-        return redis_queue_depths(settings.broker_url, queues)
+        # With a key prefix (shared Redis) kombu's lists are named "<prefix><queue>".
+        depths = redis_queue_depths(settings.broker_url, [settings.broker_key_prefix + q for q in queues])
+        return {q: depths[settings.broker_key_prefix + q] for q in queues}
     if settings.broker_url.startswith("filesystem"):
         return filesystem_queue_depths(settings.filesystem_broker_dir / "queue", queues)
     raise ValueError(f"queue depth is not implemented for the broker {settings.broker_url.split(':')[0]}")

@@ -185,7 +185,7 @@ def build_corpus(
 def _prune_stale_versions(out_dir: Path) -> None:
     """Delete default-location corpora of older generator versions (they can never be reused)."""
     cache_root = REPO / "var" / "corpus"
-    if out_dir.parent != cache_root:
+    if out_dir.parent != cache_root or not cache_root.is_dir():
         return
     for sibling in cache_root.iterdir():
         if sibling.is_dir() and not sibling.name.startswith(generator_version() + "-"):

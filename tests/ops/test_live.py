@@ -116,6 +116,8 @@ def test_summary_equals_database_and_redis_while_workers_are_down(
     stack.start("parser")
     wait_for_status(api, ops, lost, {"failed"}, timeout=60)
     wait_for_status(api, ops, good, {"parsed"}, timeout=60)
+    # A worker that has just started may miss a liveness ping while busy; give it its 30 s.
+    wait_workers(api, ops, "parse", up=True, timeout=30)
     seen = assert_summary_matches(api, ops, stack)
     assert seen["stages"]["validate"]["queue_depth"] == 1
     parse = seen["stages"]["parse"]
