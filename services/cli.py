@@ -153,7 +153,7 @@ def sweeper(interval: Annotated[float | None, typer.Option(help="Seconds between
     """Send outbox messages and re-queue stuck documents, forever."""
     import logging
 
-    from services.publisher.tasks import resend_pending_pushes
+    from services.publisher.tasks import request_site_refresh, resend_pending_pushes
     from shared.logs import configure_json_logging
     from shared.settings import get_settings
     from shared.tracking import sweep_once
@@ -163,7 +163,7 @@ def sweeper(interval: Annotated[float | None, typer.Option(help="Seconds between
     pause = interval or get_settings().sweep_interval
     while True:
         try:
-            result = sweep_once() | {"pushes": resend_pending_pushes()}
+            result = sweep_once() | {"pushes": resend_pending_pushes(), "site": int(request_site_refresh())}
             if any(result.values()):
                 log.info("swept %s", json.dumps(result))
         except Exception as exc:  # database or broker down: try again next round

@@ -51,6 +51,20 @@ def _approve_for_the_portal(api_url: str, ops_token: str, reviewer_token: str, d
     return wait_for_documents(api_url, ops_token, waiting, timeout=300) if waiting else []
 
 
+def _wait_for_site_pages(timeout: float = 60) -> None:
+    """The index and other site pages are rebuilt a moment after the last publication."""
+    from shared.db import session_scope
+    from shared.models import PortalState
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            state = session.get(PortalState, 1)
+            if state is None or state.built_seq >= state.dirty_seq:
+                return
+        time.sleep(0.5)
+
+
 def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")) -> int:
     console = Console()
     shutil.rmtree(data_dir, ignore_errors=True)  # a demo starts from nothing, every time
@@ -96,6 +110,7 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
         if documents:
             console.print("\nAs a reviewer would, the demo approves the reports that only carry warnings:")
             print_results(documents)
+        _wait_for_site_pages()
         console.print(f"\nPortal:  {api_url}/portal/\nAPI:     {api_url}/docs\nToken (ops): {ops_token}")
         console.print(f"Logs:    {logs}")
         if keep_running:

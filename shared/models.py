@@ -172,6 +172,18 @@ class Publication(SQLModel, table=True):
     retract_reason: str | None = None
 
 
+class PortalState(SQLModel, table=True):
+    """One row: how far the portal's site-wide pages (index, search, coverage, statistics,
+    open data) lag behind the reports. Publishing bumps `dirty_seq`; a site refresh
+    rebuilds them once for any number of publications and records `built_seq`. Updating
+    this row is also the portal's write lock: writers of the portal take turns."""
+
+    id: int = Field(default=1, primary_key=True)
+    dirty_seq: int = 0
+    built_seq: int = 0
+    refresh_sent_at: datetime | None = None
+
+
 class RegisteredAgency(SQLModel, table=True):
     """Who must report to whom: the member agencies of each government (ops maintain it
     with `nianbao agencies import`). Drives coverage ("who has not published") and the

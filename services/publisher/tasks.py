@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from celery import Task
-from sqlalchemy import text
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from services.agencies import expected_by_government, government_of
@@ -31,7 +31,7 @@ from services.publisher import (
 from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.db import session_scope
-from shared.models import Document, Publication, Stage, Status, WebhookDelivery, utcnow
+from shared.models import Document, PortalState, Publication, Stage, Status, WebhookDelivery, utcnow
 from shared.report import Finding, ParsedReport
 from shared.settings import get_settings
 from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, retry_countdown, run_stage
@@ -40,26 +40,92 @@ from shared.tracking import set_status
 
 log = logging.getLogger("nianbao.publisher")
 REFRESH_TASK = "nianbao.refresh_portal"
+SITE_TASK = "nianbao.refresh_site"
 PUSH_TASK = "nianbao.push"
+SITE_REFRESH_EVERY = 5.0  # seconds: at most one site-wide rebuild per this, however many publish
 
 
 @celery_app.task(name=TASK_NAMES[Stage.publish], bind=True, max_retries=5)
 def publish(self: Task, document_id: int) -> None:
     run_stage(self, Stage.publish, document_id, publish_approved_document)
+    request_site_refresh()
     queue_pushes(document_id)
 
 
 @celery_app.task(name=REFRESH_TASK, bind=True, max_retries=5)
 def refresh_portal(self: Task, document_id: int) -> None:
-    """Re-render a published report and the site pages (after a retraction)."""
+    """Re-render a published report's pages (after a retraction), then the site pages."""
     try:
         with session_scope() as session:
             doc = session.get(Document, document_id)
             if doc is not None and doc.status in (Status.published, Status.superseded):
-                write_portal_pages(session, doc)
+                write_report_pages(session, doc)
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+    request_site_refresh()
     queue_pushes(document_id)
+
+
+@celery_app.task(name=SITE_TASK, bind=True, max_retries=5)
+def refresh_site(self: Task) -> None:
+    """Rebuild the site-wide pages once for every publication since the last rebuild."""
+    try:
+        with session_scope() as session:
+            state = _take_portal_turn(session, bump=False)
+            if state.built_seq >= state.dirty_seq:
+                return
+            target = state.dirty_seq
+            settings = get_settings()
+            files = site_files(_current_reports(session), expected_by_government(session) or None)
+            write_site(open_store(settings, settings.portal_bucket), files, only_reports=[])
+            state.built_seq = target
+            session.add(state)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+
+
+def _take_portal_turn(session: Session, *, bump: bool) -> PortalState:
+    """Lock the portal-state row until commit (portal writers take turns: the manifest is
+    read-modify-write) and, for a report write, mark the site pages out of date."""
+    increment = 1 if bump else 0
+    updated = session.execute(
+        update(PortalState)
+        .where(col(PortalState.id) == 1)
+        .values(dirty_seq=PortalState.dirty_seq + increment)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(PortalState(id=1, dirty_seq=increment))
+        session.flush()
+    state = session.get(PortalState, 1, populate_existing=True)
+    assert state is not None
+    return state
+
+
+def request_site_refresh() -> bool:
+    """Ask for a site rebuild if the pages are out of date and none was asked for lately.
+
+    Called after each publication and by the sweeper (which catches a request lost with
+    the broker). Returns whether a rebuild was requested.
+    """
+    now = utcnow()
+    with session_scope() as session:
+        state = session.get(PortalState, 1)
+        if state is None or state.built_seq >= state.dirty_seq:
+            return False
+        recent = (
+            state.refresh_sent_at is not None
+            and (now - state.refresh_sent_at).total_seconds() < SITE_REFRESH_EVERY
+        )
+        if recent:
+            return False
+        state.refresh_sent_at = now
+        session.add(state)
+    try:
+        celery_app.send_task(SITE_TASK, queue=Stage.publish.value, countdown=1)
+    except Exception as exc:  # broker down: the sweeper asks again after SITE_REFRESH_EVERY
+        log.warning("site refresh not queued: %s", exc)
+        return False
+    return True
 
 
 def _publication(session: Session, document_id: int) -> Publication | None:
@@ -112,33 +178,24 @@ def _earlier_publications(session: Session, doc: Document) -> list[Document]:
     )
 
 
-def _other_current_reports(session: Session, doc: Document) -> list[PortalReport]:
-    """Every other agency-year's current published report, for the index, search,
-    coverage, statistics and open-data pages.
-
-    Why not rebuild the whole site through write_site: that re-renders every report page
-    on each publication; the site-wide pages are enough to keep the index consistent.
-    """
+def _current_reports(session: Session) -> list[PortalReport]:
+    """Every agency-year's current published report, for the index, search, coverage,
+    statistics and open-data pages (retracted ones too: the pages leave them out)."""
     rows = session.exec(
         select(Document, Publication)
         .join(Publication, col(Publication.document_id) == col(Document.id))
-        .where(Document.status == Status.published, col(Document.id) != doc.id)
+        .where(Document.status == Status.published)
     ).all()
-    mine = (doc.agency_norm or doc.agency, doc.year)
     return [
         portal_report(row, None, [], publication, government_of(session, row.agency_norm))
         for row, publication in rows
-        if (row.agency_norm or row.agency, row.year) != mine
     ]
 
 
-def write_portal_pages(session: Session, doc: Document) -> PortalReport:
-    """Write the report's pages and the site-wide pages that link to it.
-
-    Portal writes are serialised (one publish worker by design; on PostgreSQL also a
-    transaction-scoped advisory lock) because the portal's manifest is read-modify-write.
-    """
-    _lock_portal(session)
+def write_report_pages(session: Session, doc: Document) -> PortalReport:
+    """Write the report's own pages (all its versions); the site pages follow in a
+    `refresh_site` run, so a season of publications rebuilds them a few times, not each time."""
+    _take_portal_turn(session, bump=True)
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
@@ -148,23 +205,13 @@ def write_portal_pages(session: Session, doc: Document) -> PortalReport:
         for d in _earlier_publications(session, doc)
     ]
     report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0), government)
-    expected = expected_by_government(session) or None
-    files = {**site_files([report, *_other_current_reports(session, doc)], expected), **report_files(report)}
-    write_site(portal, files, only_reports=[report.slug])
+    write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False)
     return report
-
-
-PORTAL_LOCK_ID = 20_260_131
-
-
-def _lock_portal(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PORTAL_LOCK_ID})
 
 
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     doc.published_at = doc.published_at or utcnow()
-    report = write_portal_pages(session, doc)
+    report = write_report_pages(session, doc)
     location = f"reports/{report_slug(report.agency, report.year)}/index.html"
     if _publication(session, doc.id or 0) is None:
         session.add(

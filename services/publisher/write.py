@@ -57,7 +57,11 @@ def _write_order(path: str) -> tuple[int, str]:
 
 
 def write_site(
-    store: ObjectStore, files: Mapping[str, bytes], *, only_reports: Collection[str] | None = None
+    store: ObjectStore,
+    files: Mapping[str, bytes],
+    *,
+    only_reports: Collection[str] | None = None,
+    site_pages: bool = True,
 ) -> WriteResult:
     """Make the store hold exactly `files` (plus the manifest); idempotent.
 
@@ -65,10 +69,12 @@ def write_site(
     re-rendering all others: it then covers the site pages (everything outside
     `reports/`) and the directories of these reports only; every other report's files are
     left as they are. Pass `site_files(...)` plus `report_files(...)` of those reports.
+    `site_pages=False` narrows it to those reports' directories (the site pages are then
+    rebuilt by a later run with `only_reports=[]`).
     """
     if MANIFEST_KEY in files:
         raise ValueError(f"{MANIFEST_KEY} is reserved for the publisher's manifest")
-    in_scope = _scope(only_reports)
+    in_scope = _scope(only_reports, site_pages)
     stray = [path for path in files if not in_scope(path)]
     if stray:
         raise ValueError(f"files outside the reports being written: {stray[:3]}")
@@ -87,9 +93,12 @@ def write_site(
     return WriteResult(written=len(changed), unchanged=len(current) - len(changed), deleted=len(removed))
 
 
-def _scope(only_reports: Collection[str] | None) -> Callable[[str], bool]:
-    """Which paths a run is responsible for: all, or the site pages plus some reports."""
+def _scope(only_reports: Collection[str] | None, site_pages: bool = True) -> Callable[[str], bool]:
+    """Which paths a run is responsible for: all, or some reports with or without the site
+    pages (everything outside `reports/`)."""
     if only_reports is None:
         return lambda path: True
     prefixes = tuple(f"reports/{slug}/" for slug in only_reports)
+    if not site_pages:
+        return lambda path: path.startswith(prefixes)
     return lambda path: not path.startswith("reports/") or path.startswith(prefixes)

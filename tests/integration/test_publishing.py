@@ -113,7 +113,8 @@ def test_publish_supersede_retract_and_push(
     location = first["publication"]["location"]
     assert location.endswith("/index.html")
     assert AGENCY in portal_file(stack, location)
-    assert AGENCY in portal_file(stack, "index.html")
+    # The site-wide pages follow within a few seconds (one rebuild for many publications).
+    wait_until(lambda: AGENCY in portal_file(stack, "index.html"), 30, what="the index to list the report")
     coverage = portal_file(stack, "coverage.html")
     assert "洛阳市西工区人民政府" in coverage and "西工区财政局" in coverage  # registered, not yet published
 
