@@ -144,7 +144,7 @@ def main() -> None:
         moto, endpoint = start_moto(log_dir)
         name, url = create_database()
         redis.Redis.from_url(REDIS_URL).flushdb()
-        servers = Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=endpoint)
+        servers = Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=endpoint, run_name=name)
         stack = Stack(env=servers.environment(log_dir), log_dir=log_dir)
         try:
             stack.prepare()

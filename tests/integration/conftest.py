@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto
+from tests.integration.stack import Servers, Stack, create_database, drop_database, running_stack, start_moto
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 # Short clocks so recovery paths run within a test's patience.
@@ -34,20 +34,14 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def servers(s3_endpoint: str) -> Iterator[Servers]:
     name, url = create_database()
-    # The database name doubles as the broker's key prefix: test runs sharing the
-    # machine's Redis never take each other's tasks.
-    yield Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=s3_endpoint, key_prefix=f"{name}:")
+    yield Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=s3_endpoint, run_name=name)
     drop_database(name)
 
 
 @pytest.fixture(scope="module")
 def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("stack")
-    running = Stack(env=servers.environment(data_dir, FAST_RECOVERY), log_dir=data_dir)
-    running.prepare()
-    running.start_all()
-    yield running
-    running.stop_all()
+    with running_stack(servers, tmp_path_factory.mktemp("stack"), FAST_RECOVERY) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +61,9 @@ class Servers:
     database_url: str
     broker_url: str
     s3_endpoint: str
-    key_prefix: str = ""
+    # A name for this run: its broker keys and buckets carry it, so runs sharing the
+    # machine's Redis and S3 server never see each other's messages or files.
+    run_name: str = ""
 
     def environment(self, data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The compose environment with the servers' addresses replaced by ours."""
@@ -69,8 +73,14 @@ class Servers:
             "NIANBAO_BROKER_URL": self.broker_url,
             "NIANBAO_S3_ENDPOINT": self.s3_endpoint,
             "NIANBAO_DATA_DIR": str(data_dir),
-            "NIANBAO_BROKER_KEY_PREFIX": self.key_prefix,
         }
+        if self.run_name:
+            bucket = self.run_name.replace("_", "-")
+            env |= {
+                "NIANBAO_BROKER_KEY_PREFIX": f"{self.run_name}:",
+                "NIANBAO_RAW_BUCKET": f"{bucket}-raw",
+                "NIANBAO_PORTAL_BUCKET": f"{bucket}-portal",
+            }
         return env | (extra or {})
 
 
@@ -178,3 +188,15 @@ class Stack:
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+
+@contextmanager
+def running_stack(servers: Servers, data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[Stack]:
+    """Every app service of the compose file, migrated, with buckets, until the block ends."""
+    stack = Stack(env=servers.environment(data_dir, extra), log_dir=data_dir)
+    stack.prepare()
+    stack.start_all()
+    try:
+        yield stack
+    finally:
+        stack.stop_all()

@@ -19,7 +19,15 @@ import pytest
 from tests.corpus.render_docx import render as render_docx
 from tests.corpus.truth import random_truth
 from tests.integration.conftest import FAST_RECOVERY
-from tests.integration.stack import Servers, Stack, create_database, drop_database, free_port, wait_until
+from tests.integration.stack import (
+    Servers,
+    Stack,
+    create_database,
+    drop_database,
+    free_port,
+    running_stack,
+    wait_until,
+)
 from tests.integration.test_pipeline import SETTLED, auth, db_rows, upload, wait_for_status
 
 
@@ -75,12 +83,9 @@ def fault_stack(
 ) -> Iterator[Stack]:
     name, url = create_database()
     data_dir = tmp_path_factory.mktemp("fault-stack")
-    servers = Servers(database_url=url, broker_url=own_redis.url, s3_endpoint=s3_endpoint)
-    stack = Stack(env=servers.environment(data_dir, FAST_RECOVERY), log_dir=data_dir)
-    stack.prepare()
-    stack.start_all()
-    yield stack
-    stack.stop_all()
+    servers = Servers(database_url=url, broker_url=own_redis.url, s3_endpoint=s3_endpoint, run_name=name)
+    with running_stack(servers, data_dir, FAST_RECOVERY) as stack:
+        yield stack
     drop_database(name)
 
 

@@ -15,7 +15,7 @@ from minio import Minio
 
 from services.publisher.webhooks import verify_webhook
 from tests.integration.conftest import FAST_RECOVERY
-from tests.integration.stack import Servers, Stack, free_port, wait_until
+from tests.integration.stack import Servers, Stack, free_port, running_stack, wait_until
 from tests.integration.test_pipeline import auth, upload, wait_for_status
 
 SECRET = "receiver-secret"
@@ -62,12 +62,8 @@ def receiver() -> Iterator[Receiver]:
 def stack(servers: Servers, receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     targets = [{"name": "province", "url": f"http://127.0.0.1:{receiver.port}/hook", "secret": SECRET}]
     extra = FAST_RECOVERY | {"NIANBAO_WEBHOOK_TARGETS": json.dumps(targets)}
-    data_dir = tmp_path_factory.mktemp("publishing")
-    running = Stack(env=servers.environment(data_dir, extra), log_dir=data_dir)
-    running.prepare()
-    running.start_all()
-    yield running
-    running.stop_all()
+    with running_stack(servers, tmp_path_factory.mktemp("publishing"), extra) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
