@@ -28,14 +28,18 @@ def upload(api: httpx.Client, token: str, files: list[tuple[str, bytes]], **form
     return response.json()
 
 
-def wait_for_status(
-    api: httpx.Client, token: str, doc_id: int, statuses: set[str], timeout: float = 90
-) -> dict:
-    def current() -> dict | None:
-        doc = api.get(f"/api/v1/documents/{doc_id}", headers=auth(token)).json()
-        return doc if doc["status"] in statuses else None
+def wait_for_status(api: httpx.Client, token: str, doc_id: int, statuses: set[str], timeout: float = 90) -> dict:
+    last: dict = {}
 
-    return wait_until(current, timeout, 0.3, what=f"document {doc_id} to reach {statuses}")  # type: ignore[no-any-return]
+    def current() -> dict | None:
+        last.update(api.get(f"/api/v1/documents/{doc_id}", headers=auth(token)).json())
+        return dict(last) if last["status"] in statuses else None
+
+    try:
+        return wait_until(current, timeout, 0.3, what=f"document {doc_id} to reach {statuses}")  # type: ignore[no-any-return]
+    except TimeoutError as exc:  # say where it stuck, for whoever reads the failure
+        trail = [(e["status"], e["stage"], e["attempt"], e["detail"]) for e in last.get("history", [])]
+        raise TimeoutError(f"{exc}; stuck at {last.get('status')}, history {trail}") from None
 
 
 def db_rows(stack: Stack, sql: str, *params: object) -> list[tuple]:
