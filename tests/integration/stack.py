@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -121,6 +122,9 @@ class Stack:
     log_dir: Path
     api_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: list[str] = field(default_factory=list)
+    _supervisor: threading.Thread | None = None
+    _supervising: threading.Event = field(default_factory=threading.Event)
 
     @property
     def api_url(self) -> str:
@@ -158,6 +162,9 @@ class Stack:
     def start_all(self) -> None:
         for service in APP_SERVICES:
             self.start(service)
+        self._supervising.set()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self._supervisor.start()
         wait_until(
             lambda: httpx.get(f"{self.api_url}/healthz", timeout=3).status_code == 200, 60, what="API health"
         )
@@ -174,8 +181,27 @@ class Stack:
             process.wait()
 
     def stop_all(self) -> None:
+        self._supervising.clear()
         for service in list(self.processes):
             self.stop(service)
+
+    def _supervise(self) -> None:
+        """compose's `restart: unless-stopped`: a service that exits on its own comes back.
+
+        Why the tests need it too: Celery's prefork worker can die on reconnecting to a
+        restarted Redis ("file descriptor is None" after a pool child was killed); in the
+        deployment the orchestrator restarts it, so the tests do the same.
+        """
+        while self._supervising.is_set():
+            time.sleep(0.5)
+            for service, process in list(self.processes.items()):
+                if (
+                    process.poll() is not None
+                    and self.processes.get(service) is process
+                    and self._supervising.is_set()
+                ):
+                    self.restarts.append(service)
+                    self.start(service)
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
