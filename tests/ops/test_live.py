@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.ops.broker import redis_queue_keys
 from services.parser import PARSER_VERSION
+from tests.chromium import CHROMIUM, HEADLESS_FLAGS
 from tests.integration.stack import REPO, Stack, wait_until
 from tests.integration.test_pipeline import SETTLED, auth, db_rows, upload, wait_for_status
 
@@ -281,7 +282,7 @@ def test_cli_status_and_json_logs(tokens: dict[str, str], stack: Stack) -> None:
     assert all("shutdown" in line or "exited with" in line for line in plain), plain
 
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.mark.skipif(
@@ -303,14 +304,7 @@ def test_dashboard_in_a_browser(
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *HEADLESS_FLAGS,
         f"--user-data-dir={tmp_path / 'chromium'}",
         "--window-size=1400,1800",
     ):

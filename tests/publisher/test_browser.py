@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from functools import partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -20,11 +19,11 @@ import pytest
 from services.publisher import PortalReport, build_portal, write_site
 from services.publisher.render import NULL_CELL_TEXT, format_number
 from shared.storage import LocalStore
+from tests.chromium import CHROMIUM, HEADLESS_FLAGS
 from tests.corpus.truth import random_truth
 from tests.publisher.factories import portal_report, real_truth
 from tests.publisher.htmlcells import read_cells
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium) is not installed"
 )
@@ -69,14 +68,7 @@ def dump_dom(url: str, *, wait_ms: int = 3000) -> str:
     with tempfile.TemporaryDirectory() as profile:
         command = [
             str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={profile}",
             f"--virtual-time-budget={wait_ms}",
             "--dump-dom",
