@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from celery import Task
-from sqlalchemy import update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
 from services.agencies import expected_by_government, government_of
@@ -322,28 +322,42 @@ def push(self: Task, document_id: int, target_name: str) -> None:
 
 
 def resend_pending_pushes() -> int:
-    """For the sweeper: publications whose current event has not reached every target and
-    whose last attempt is older than `webhook_resend_after`."""
+    """For the sweeper: published reports whose current event has not reached every target
+    and whose last attempt is older than `webhook_resend_after` — one query, so a season of
+    delivered publications costs nothing per sweep."""
     settings = get_settings()
-    if not settings.webhook_targets:
+    names = [target.name for target in settings.webhook_targets]
+    if not names:
         return 0
     cutoff = utcnow() - timedelta(seconds=settings.webhook_resend_after)
-    due: list[int] = []
+    current_event = case(
+        (col(Publication.retracted_at).is_(None), "report.published"), else_="report.retracted"
+    )
+    targets_reached = (
+        select(func.count(func.distinct(WebhookDelivery.target)))
+        .where(
+            col(WebhookDelivery.document_id) == col(Document.id),
+            col(WebhookDelivery.ok).is_(True),
+            col(WebhookDelivery.event) == current_event,
+            col(WebhookDelivery.target).in_(names),
+        )
+        .scalar_subquery()
+    )
+    last_attempt = (
+        select(func.max(WebhookDelivery.at))
+        .where(col(WebhookDelivery.document_id) == col(Document.id))
+        .scalar_subquery()
+    )
     with session_scope() as session:
-        published = session.exec(
+        due = session.exec(
             select(Document.id)
             .join(Publication, col(Publication.document_id) == col(Document.id))
             .where(
-                col(Document.status).in_((Status.published, Status.superseded)),
+                Document.status == Status.published,
                 col(Publication.published_at) < cutoff,
+                targets_reached < len(names),
+                or_(last_attempt.is_(None), last_attempt < cutoff),
             )
+            .limit(200)
         ).all()
-        for document_id in published:
-            last = session.exec(
-                select(WebhookDelivery.at)
-                .where(WebhookDelivery.document_id == document_id)
-                .order_by(col(WebhookDelivery.at).desc())
-            ).first()
-            if document_id is not None and (last is None or last < cutoff):
-                due.append(document_id)
-    return sum(queue_pushes(document_id) for document_id in due[:200])
+    return sum(queue_pushes(document_id) for document_id in due if document_id is not None)
