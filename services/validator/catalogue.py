@@ -44,6 +44,9 @@ RULES: tuple[RuleSpec, ...] = (
     # §6.1 structure and metadata
     _r("META-AGENCY", "error", "未能识别报告主体（机关名称）", "Reporting agency name missing",
        "The parser found no agency name in the title or preamble."),
+    _r("META-AGENCY-MISMATCH", "warning", "报告所署机关与提交单位不一致",
+       "The report names another agency than the one it was submitted for",
+       "The upload was made for agency A (the uploader token's agency, or the `agency` field checked against the token) but the title names B, also after aliases and leaving off leading place names. Warning, so a person decides: a renamed body (add an alias) or one agency sending another's report. Versions and superseding always follow the agency of the upload, so the report can never replace B's."),
     _r("META-YEAR", "error", "报告年度缺失或不合理", "Report year missing or impossible",
        "No year, a year before 2008, a year after (as_of year − 1), or a title year that differs from the report year."),
     _r("META-PERIOD", "error", "统计期限与报告年度不一致", "Statistics period does not match report year",
