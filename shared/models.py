@@ -101,9 +101,11 @@ class Document(SQLModel, table=True):
     error: str | None = None
     duplicate_of: int | None = Field(default=None, foreign_key="document.id")
 
-    # Claim of the stage now running: who (task id), since when, how many deliveries.
+    # Claim of the stage now running: who (task id), since when, last sign of life, how
+    # many deliveries.
     claim_task_id: str | None = None
     stage_started_at: datetime | None = None
+    claim_heartbeat_at: datetime | None = None
     stage_attempts: int = 0
     last_enqueued_at: datetime | None = None
 

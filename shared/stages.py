@@ -33,7 +33,7 @@ from shared.models import STAGE_WAITING, Document, Stage, Status
 from shared.report import UnreadableDocument
 from shared.settings import get_settings
 from shared.storage import StorageError
-from shared.tracking import Claim, claim_stage, dispatch_pending, fail_stage, finish_stage
+from shared.tracking import Claim, claim_kept_alive, claim_stage, dispatch_pending, fail_stage, finish_stage
 
 log = logging.getLogger("nianbao.stages")
 
@@ -94,7 +94,8 @@ def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> No
             f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)",
         )
         return
-    _run_claimed(task, claim, work)
+    with claim_kept_alive(claim):
+        _run_claimed(task, claim, work)
     try:
         dispatch_pending(document_id)
     except TRANSIENT_ERRORS:  # the outbox row stays; the sweeper sends it

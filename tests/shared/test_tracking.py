@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from shared.db import get_engine, session_scope, upgrade_schema
 from shared.models import Document, DocumentEvent, OutboxMessage, Stage, Status, Upload, utcnow
 from shared.settings import get_settings
 from shared.stages import StageOutcome, run_stage
-from shared.tracking import claim_stage, finish_stage, requeue_stuck
+from shared.tracking import claim_kept_alive, claim_stage, finish_stage, requeue_stuck
 
 
 @pytest.fixture
@@ -131,3 +132,33 @@ def test_the_sweeper_requeues_stuck_and_forgotten_documents(database: None) -> N
         session.add(doc)
     assert sorted(requeue_stuck(now=later)) == sorted([running, waiting])
     assert requeue_stuck(now=later) == []  # not twice within the same window
+
+
+def test_a_claim_without_heartbeat_is_taken_over_long_before_the_time_limit(database: None) -> None:
+    doc_id = new_document()
+    dead = claim_stage(doc_id, Stage.parse, "task-of-a-killed-worker")
+    assert dead is not None
+    assert claim_stage(doc_id, Stage.parse, "task-b") is None  # alive: its heartbeat is fresh
+    silent_since = utcnow() - timedelta(seconds=get_settings().claim_heartbeat_timeout + 1)
+    with session_scope() as session:
+        doc = session.get(Document, doc_id)
+        assert doc is not None
+        doc.claim_heartbeat_at = silent_since
+        session.add(doc)
+    assert get_settings().claim_heartbeat_timeout < get_settings().stage_time_limit
+    assert requeue_stuck() == [doc_id]  # the sweeper sees the dead worker's claim
+    taken = claim_stage(doc_id, Stage.parse, "task-b")
+    assert taken is not None and taken.attempt == 2
+
+
+def test_a_running_stage_keeps_its_claim_alive(database: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NIANBAO_CLAIM_HEARTBEAT_INTERVAL", "0.05")
+    get_settings.cache_clear()
+    doc_id = new_document()
+    claim = claim_stage(doc_id, Stage.parse, "task-a")
+    assert claim is not None
+    started = status_of(doc_id).claim_heartbeat_at
+    with claim_kept_alive(claim):
+        time.sleep(0.3)
+    beat = status_of(doc_id).claim_heartbeat_at
+    assert started is not None and beat is not None and beat > started
