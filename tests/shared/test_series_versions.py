@@ -7,8 +7,6 @@ broker): the orders that faults produce are set up by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,26 +17,14 @@ from sqlmodel import select
 from services.parser import parse_document
 from services.publisher.tasks import publish_approved_document
 from services.validator.tasks import validate_parsed_document
-from shared.db import get_engine, session_scope, upgrade_schema
+from shared.db import session_scope
 from shared.models import Document, DocumentEvent, Publication, Stage, Status, Upload
 from shared.settings import get_settings
-from shared.stages import DeferStage, StageOutcome, run_stage
+from shared.stages import DeferStage, StageOutcome, StageWork, run_stage
 from shared.storage import open_store, raw_key
 from tests.corpus.generate import report_of
 
 AGENCY_A = "淮安市清河区民政局"
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def report_bytes(agency: str, year: int = 2023, variant: int = 0) -> bytes:
@@ -72,24 +58,23 @@ def received(data: bytes, *, bound_to: str = AGENCY_A, status: Status = Status.p
         return doc.id
 
 
-def validate_now(doc_id: int) -> StageOutcome:
+def run_now(doc_id: int, work: StageWork) -> StageOutcome:
+    """A stage's work function on one document, its outcome recorded, without a broker."""
     with session_scope() as session:
         doc = session.get(Document, doc_id)
         assert doc is not None
-        outcome = validate_parsed_document(session, doc)
+        outcome = work(session, doc)
         doc.status = outcome.status
         session.add(doc)
         return outcome
+
+
+def validate_now(doc_id: int) -> StageOutcome:
+    return run_now(doc_id, validate_parsed_document)
 
 
 def publish_now(doc_id: int) -> StageOutcome:
-    with session_scope() as session:
-        doc = session.get(Document, doc_id)
-        assert doc is not None
-        outcome = publish_approved_document(session, doc)
-        doc.status = outcome.status
-        session.add(doc)
-        return outcome
+    return run_now(doc_id, publish_approved_document)
 
 
 def row(doc_id: int) -> Document:

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
-from shared.db import get_engine, session_scope, upgrade_schema
+from shared.db import session_scope
 from shared.models import Document, DocumentEvent, OutboxMessage, Stage, Status, Upload, utcnow
 from shared.settings import get_settings
 from shared.stages import StageOutcome, run_stage
 from shared.tracking import claim_kept_alive, claim_stage, finish_stage, requeue_stuck
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NIANBAO_MAX_STAGE_ATTEMPTS", "3")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def new_document(status: Status = Status.received) -> int:
@@ -36,7 +21,9 @@ def new_document(status: Status = Status.received) -> int:
         upload = Upload(id=f"u{utcnow().timestamp()}")
         session.add(upload)
         session.flush()
-        doc = Document(upload_id=upload.id, filename="a.txt", size=1, sha256="x", storage_key="raw/x", status=status)
+        doc = Document(
+            upload_id=upload.id, filename="a.txt", size=1, sha256="x", storage_key="raw/x", status=status
+        )
         session.add(doc)
         session.flush()
         assert doc.id is not None
@@ -124,7 +111,9 @@ def test_the_sweeper_requeues_stuck_and_forgotten_documents(database: None) -> N
     assert claim_stage(running, Stage.parse, "task-a") is not None
     waiting = new_document(Status.parsed)
     fresh = new_document(Status.approved)
-    later = utcnow() + timedelta(seconds=max(get_settings().stage_time_limit, get_settings().requeue_waiting_after) + 1)
+    later = utcnow() + timedelta(
+        seconds=max(get_settings().stage_time_limit, get_settings().requeue_waiting_after) + 1
+    )
     with session_scope() as session:  # the fresh one was just handed to the broker
         doc = session.get(Document, fresh)
         assert doc is not None
