@@ -105,11 +105,16 @@ def test_e5_text_two_table_three() -> None:
     assert found.severity == "error" and "2" in found.message_zh and "本年新收3件" in found.message_zh
 
 
-def test_summary_report_office_subject_is_only_a_warning() -> None:
+def test_summary_report_office_subject_is_a_part_of_the_table() -> None:
+    # The office's own count is a part of the district's table: compared only in that it cannot exceed it.
     report = report_with("区政府办代表区政府受理政府信息公开申请2件。", kind="summary")
+    assert narr(report) == {}
+    report = report_with("区政府办代表区政府受理政府信息公开申请9件。", kind="summary")
     assert narr(report)["NARR-APPS"].severity == "warning"
-    report = report_with("全区共受理政府信息公开申请2件。", kind="summary")
+    report = report_with("全市共受理政府信息公开申请2件。", kind="summary")
     assert narr(report)["NARR-APPS"].severity == "error"
+    # Another level's figure in a city's summary (全区 of some district) is not compared.
+    assert narr(report_with("全区共受理政府信息公开申请2件。", kind="summary")) == {}
 
 
 def test_cumulative_count_is_only_a_warning() -> None:
