@@ -369,6 +369,7 @@ APPEAL_KEYWORDS = re.compile(
 APPEAL_NEGATION = re.compile(r"(?:未发生|未有|没有|无|未出现|未被|未收到|未接到|未涉及)[^\d,;]{0,20}$")
 OUTCOME_WORDS = re.compile(r"纠错|纠正|撤销|败诉|确认违法")
 OUTCOME_IN_GAP = re.compile(r"维持|纠错|纠正|撤销|败诉|胜诉|违法|审结|结果|决定|率|诉讼|复议")
+REVIEW_ORGAN = re.compile(r"(?:收到|受理|办理|审理|接到|接收|承办|审结)[^被]{0,3}$")
 ALL_UPHELD = re.compile(r"(?:均|全部|都)(?:获|被|予以)?维持")
 T4_TOTALS = {"review": ("t4_review_total",), "suit": ("t4_suit_direct_total", "t4_suit_after_review_total")}
 T4_CORRECTED = {"review": ("t4_review_corrected",), "suit": ("t4_suit_direct_corrected", "t4_suit_after_review_corrected")}
@@ -399,6 +400,8 @@ def check_appeals(report: ParsedReport, text: str) -> list[Finding]:
                 continue
             if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or is_cumulative(prefix):
                 continue
+            if REVIEW_ORGAN.search(prefix):
+                continue  # "收到行政复议申请N件": the body deciding others' reviews, not table 四's cases
             groups_with_figures.update(groups)
             problems += _stated_appeals(reader, fig, groups, each="各" in fig.gap, part=part)
         if groups_with_figures and ALL_UPHELD.search(sentence):

@@ -192,8 +192,12 @@ def _marker_period(m: re.Match[str], year: int | None = None) -> Period:
 def other_period(sentence_prefix: str, year: int | None) -> bool:
     """Is the figure another year's or a part of the year's?  The nearest time marker before it decides:
     "2022年收到…5件，2023年收到…3件" states 2023's figure second, "截至11月底，共受理…" a part of the year."""
-    markers = list(TIME_MARKER.finditer(sentence_prefix))
-    return bool(markers) and _marker_period(markers[-1], year) != "year"
+    last: re.Match[str] | None = None
+    for m in TIME_MARKER.finditer(sentence_prefix):
+        if last is not None and m.start() == last.end() and m.group("this") in ("全年", "年内", "年度内"):
+            continue  # "去年全年", "2022年全年": the whole of the year just named
+        last = m
+    return last is not None and _marker_period(last, year) != "year"
 
 
 Scope = Literal["own", "part", "other", "unclear"]

@@ -4,13 +4,17 @@ real mismatch."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 
 import pytest
 
 from services.validator import ValidationContext, validate
+from services.validator.agency import to_simplified
 from shared.report import Finding, ParsedReport
 
 from .helpers import consistent_report
+from .narrative_sentences import AGREE, ALL, DISAGREE, NOT_COMPARED, Case
 
 CONTEXT = ValidationContext(as_of=dt.date(2025, 6, 1))
 
@@ -180,3 +184,58 @@ def test_placeholder_unit_fee_and_power() -> None:
                          t3_other_other__total=0)
     report.sections["6"] = "本年度未收取信息处理费。"
     assert "NARR-FEE" in narr(report)
+
+
+# --- the realistic sentence set (narrative_sentences.py) -------------------------------------------
+
+LARGE_TABLE = {  # 上海市人民政府办公厅 2025 (corpus truth), all in the natural-person column
+    "new_received": 1295, "carried_over": 189, "granted": 206, "partial": 2, "denied_state_secret": 4,
+    "denied_three_security": 1, "denied_internal_affairs": 9, "denied_process_info": 1, "denied_admin_query": 5,
+    "unable_not_held": 513, "unable_need_creation": 48, "unable_unclear": 3, "ignored_petition": 62,
+    "ignored_duplicate": 16, "ignored_publication": 1, "ignored_mass_repeat": 1, "other_no_correction": 43,
+    "other_other": 276, "total_processed": 1191, "carried_forward": 293,
+}
+AGENCIES = {("small", "agency"): "某某区民政局", ("small", "summary"): "某某市某某区人民政府",
+            ("zero", "agency"): "某某区民政局", ("zero", "summary"): "某某市某某区人民政府",
+            ("large", "agency"): "上海市人民政府办公厅", ("large", "summary"): "上海市人民政府"}
+
+
+def case_report(case: Case) -> ParsedReport:
+    report = report_with(case.sentence, kind=case.kind)
+    if case.table != "small":
+        for k in list(report.cells):
+            if report.cells[k] is not None and k.startswith(("t3_", "t4_")):
+                report.cells[k] = 0
+    if case.table == "large":
+        for row, v in LARGE_TABLE.items():
+            report.cells[f"t3_{row}__natural"] = report.cells[f"t3_{row}__total"] = v
+        report.cells |= {"t4_review_upheld": 45, "t4_review_other": 2, "t4_review_pending": 8, "t4_review_total": 55,
+                         "t4_suit_direct_upheld": 10, "t4_suit_direct_pending": 2, "t4_suit_direct_total": 12,
+                         "t4_suit_after_review_upheld": 20, "t4_suit_after_review_pending": 2,
+                         "t4_suit_after_review_total": 22}
+    report.agency = AGENCIES[(case.table, case.kind)]
+    return report
+
+
+def outcome(case: Case) -> str:
+    return " ".join(sorted(f"{rule}:{f.severity}" for rule, f in narr(case_report(case)).items()))
+
+
+@pytest.mark.parametrize("case", ALL, ids=[f"{i:03d}" for i in range(len(ALL))])
+def test_realistic_sentence(case: Case) -> None:
+    assert outcome(case) == " ".join(sorted(case.expect.split())), case.sentence
+
+
+def test_realistic_sentence_set_size_and_outcomes() -> None:
+    """The set covers what issue 9 asks for; the outcome counts are printed with -s."""
+    traditional = [c for c in ALL if to_simplified(c.sentence) != c.sentence]
+    full_width = [c for c in ALL if re.search(r"[０-９]", c.sentence)]
+    assert len(ALL) >= 200 and len(traditional) >= 15 and len(full_width) >= 8
+    assert DISAGREE and all(c.expect for c in DISAGREE) and not any(c.expect for c in AGREE + NOT_COMPARED)
+    # Every disagreeing statement of the year's intake by this body is still an error.
+    assert sum("NARR-APPS:error" in c.expect for c in DISAGREE) >= 25
+    counts = Counter(outcome(c) or "no finding" for c in ALL)
+    print(f"\n{len(ALL)} sentences: {len(AGREE)} agreeing, {len(DISAGREE)} disagreeing, "
+          f"{len(NOT_COMPARED)} not the table's quantity; {len(traditional)} traditional, {len(full_width)} full-width")
+    for result, n in counts.most_common():
+        print(f"  {n:4d}  {result}")
