@@ -51,6 +51,13 @@ PROCESSED_VERB = re.compile(r"办结|答复|回复|办理|处理|完成")
 # second thing counted with it (申请和咨询N件), or a subset (当面申请, 自然人申请) — not the total.
 RESULT_IN_GAP = re.compile(r"公开|同意|不予|无法|部分|结转|转结|撤回|告知|驳回|延期|逾期|按时|按期")
 COMBINED_IN_GAP = re.compile(r"及|和|、|与|或|以及|申请")
+# What may stand between a count's keyword and its figure and leave the count as it is
+# ("申请数量为3件", "申请共计3件", "依申请公开办结4件"); anything else ("数量较上年增加5件",
+# "最多的为某局15件", "答复书3份") makes it another figure.
+FILLER_GAP = re.compile(
+    r"^(?:共计?|合计|总计|总数|总量|件数|数量|数|为|达到?|了|计|累计|是|约|近|有|本年度?|全年|年内|新收|受理|收到|"
+    r"接收|接到|办结|答复|办理|回复|完成|处理|并|已|均|全部|请求|件|的|总件数)*$"
+)
 SUBSET_BEFORE = re.compile(
     r"其中|网上|网络|在线|当面|现场|信函|邮寄|邮件|传真|电话|平台|渠道|窗口|自然人|法人|企业|公民|律师|个人|转办|转来|转交"
 )
@@ -137,6 +144,8 @@ def _object_first(sentence: str, year: int | None, summary: bool, agency: str | 
             continue
         if RESULT_IN_GAP.search(fig.gap):
             continue  # "依申请公开同意公开答复N件": a result, read by check_results
+        if not FILLER_GAP.match(fig.gap):
+            continue
         if PROCESSED_VERB.search(fig.gap):
             quantity: Quantity = "processed"  # "依申请公开办结N件"
         elif RECEIVED_VERB.search(prefix) or RECEIVED_VERB.search(fig.gap):
@@ -175,7 +184,7 @@ def _bare_or_inner(
         keywords += [(NEW_RECEIVED, "received", True), (PROCESSED_COUNT, "processed", False)]
     for keyword, quantity, clear in keywords:
         for m, fig in figures_after(sentence, keyword, units="件|份|宗", max_gap=4):
-            if fig is None or NOT_APPLICATIONS.search(fig.gap) or COMBINED_IN_GAP.search(fig.gap.replace("申请", "")):
+            if fig is None or not FILLER_GAP.match(fig.gap.replace("申请", "")):
                 continue
             prefix = _clause_prefix(sentence, m.start())
             if _skip_period_or_kind(sentence, m.start(), year) or RESULT_IN_GAP.search(fig.gap + prefix):
@@ -252,6 +261,7 @@ RESULT_KEYWORDS = re.compile(
     r"|(?P<carried_over>上一?年度?(?:结转|转结))"
     r"|(?P<carried_forward>(?:结转|转结|转入)(?:至|到)?下一?年度?(?:继续)?(?:办理)?)"
 )
+COMPARISON = re.compile(r"较|比|同比|环比|增加|减少|增长|下降|上升|持平|最多|最少")
 RESULT_ZH = {
     "granted_partial": "予以公开及部分公开", "granted": "予以公开", "agreed": "予以公开（或予以公开及部分公开）",
     "partial": "部分公开", "denied": "不予公开", "unable": "无法提供", "ignored": "不予处理", "other": "其他处理",
@@ -282,13 +292,14 @@ def table_result(reader: CellReader, quantity: str) -> Number | None:
 
 
 def accepted_results(reader: CellReader, quantity: str) -> list[Number]:
-    """The table figures a stated count may equal: "同意公开" is 予以公开 alone or with 部分公开,
-    a handled count (办结/答复/办理) is （七）总计 or everything there was to handle."""
+    """The table figures a stated count may equal: "同意公开" is 予以公开 alone or with 部分公开;
+    a handled count (办结/答复/办理) is （七）总计, everything there was to handle, or — as in
+    "收到申请3件，均已答复3件" — the year's new applications only."""
     if quantity == "agreed":
         options = [table_result(reader, "granted"), table_result(reader, "granted_partial")]
     elif quantity == "processed":
         new, carried = _t3_total(reader, "new_received"), _t3_total(reader, "carried_over")
-        options = [table_result(reader, "processed"), None if new is None or carried is None else new + carried]
+        options = [table_result(reader, "processed"), new, None if new is None or carried is None else new + carried]
     else:
         options = [table_result(reader, quantity)]
     return [v for v in options if v is not None]
@@ -309,7 +320,7 @@ def result_figures(text: str, year: int | None, summary: bool, agency: str | Non
             prefix = fig.clause_prefix
             if quantity != "carried_over" and other_period(sentence[: m.start()], year):
                 continue
-            if is_cumulative(prefix) or NOT_APPLICATIONS.search(fig.gap):
+            if is_cumulative(prefix) or NOT_APPLICATIONS.search(fig.gap) or COMPARISON.search(fig.gap):
                 continue
             if subject_scope(sentence[: m.start()], summary, agency) in ("part", "other"):
                 continue
@@ -398,7 +409,9 @@ def check_appeals(report: ParsedReport, text: str) -> list[Finding]:
                 if not part:  # a part of the jurisdiction without cases says nothing of the whole
                     problems += _negated_appeals(reader, sentence, m, groups, scope == "unclear")
                 continue
-            if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or is_cumulative(prefix):
+            if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or COMPARISON.search(fig.gap):
+                continue
+            if is_cumulative(prefix):
                 continue
             if REVIEW_ORGAN.search(prefix):
                 continue  # "收到行政复议申请N件": the body deciding others' reviews, not table 四's cases
@@ -487,7 +500,7 @@ def check_normative(report: ParsedReport, text: str) -> list[Finding]:
         return []
     for sentence in sentences(text):
         for m, fig in figures_after(sentence, NORMATIVE_ISSUED, units="件|份|个"):
-            if fig is None or re.search(r"和|及|、|其他|废止|清理|修订|备案|累计|解读", fig.gap):
+            if fig is None or re.search(r"和|及|、|其他|废止|清理|修订|备案|累计|解读", fig.gap) or COMPARISON.search(fig.gap):
                 continue
             prefix = fig.clause_prefix
             if is_cumulative(prefix) or other_period(sentence[: m.start()], report.year):

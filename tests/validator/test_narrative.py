@@ -11,9 +11,11 @@ import pytest
 
 from services.validator import ValidationContext, validate
 from services.validator.agency import to_simplified
+from services.validator.narrative import application_statements
+from services.validator.narrative_text import prepare
 from shared.report import Finding, ParsedReport
 
-from .helpers import consistent_report
+from .helpers import REAL, consistent_report, truth_report
 from .narrative_sentences import AGREE, ALL, DISAGREE, NOT_COMPARED, Case
 
 CONTEXT = ValidationContext(as_of=dt.date(2025, 6, 1))
@@ -239,3 +241,17 @@ def test_realistic_sentence_set_size_and_outcomes() -> None:
           f"{len(NOT_COMPARED)} not the table's quantity; {len(traditional)} traditional, {len(full_width)} full-width")
     for result, n in counts.most_common():
         print(f"  {n:4d}  {result}")
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="shared corpus not available")
+def test_real_narratives_are_read_as_the_quantities_they_state() -> None:
+    shanghai = truth_report("shanghai-govoffice-2025")
+    stated = application_statements(prepare(shanghai.sections["1"]), shanghai.year, False, shanghai.agency)
+    assert {(s.quantity, s.value) for s in stated} == {("received", 1295), ("processed", 1191)}
+    # "市政府共受理…" in the office's own report: whose figure is unclear, so a wrong table is only a warning.
+    shanghai.cells["t3_new_received__total"] = 1296
+    assert narr(shanghai)["NARR-APPS"].severity == "warning"
+    seed = truth_report("luoyang-xigong-2022")
+    stated = application_statements(prepare(seed.sections["1"]), seed.year, False, seed.agency)
+    # "截止2022年底共受理政府信息公开申请0件": cumulative, never decisive; "…事项1件" is no application count.
+    assert [(s.quantity, s.value, s.decisive) for s in stated] == [("received", 0, False)]
