@@ -125,14 +125,14 @@ RULES: tuple[RuleSpec, ...] = (
     _r("NARR-APPS", "warning", "正文申请数与表三不一致", "Application count in text differs from table 三",
        "A sentence stating the year's intake (收到/受理/新收 … 政府信息公开/依申请公开申请 … N件) with N ∉ {new, "
        "new + carried-in, processed}. Error only when clear: a receiving verb, this year, the report's own body. "
-       "Warning when unclear (no verb, bare 申请, cumulative, 'X政府' in its office's report) or when a part of a "
+       "Warning when unclear (no verb, bare 申请, cumulative, a 'X政府' subject) or when a part of a "
        "summary's jurisdiction (本机关, 区政府办, 各部门) states more than the whole. Not compared: results "
        "(同意公开 …), handled counts (办结/答复, → NARR-RESULTS), other years, months or quarters, other bodies "
        "(全区/全市/各部门/代表区政府 in an agency report, another level's 全市), 信访/热线/咨询/留言/事项, channel or "
        "applicant subsets."),
     _r("NARR-ZERO-APPS", "error", "正文称未收到申请但表中有数", "Text says no applications; table has some",
        "Text says 未收到 (政府信息公开/依申请公开) 申请 or 0件 for this year and this body while "
-       "t3_new_received__total > 0; warning when unclear (no verb, 'X政府' in its office's report); a part of a "
+       "t3_new_received__total > 0; warning when unclear (no verb, a 'X政府' subject); a part of a "
        "summary's jurisdiction is not compared."),
     _r("NARR-RESULTS", "warning", "正文办理结果与表三不一致", "Result counts in text differ from table",
        "Stated 予以公开/部分公开/不予公开/无法提供/不予处理/其他处理/结转 counts equal the table; 同意公开 (答复) N件 "

@@ -55,7 +55,7 @@ COMBINED_IN_GAP = re.compile(r"及|和|、|与|或|以及|申请")
 # ("申请数量为3件", "申请共计3件", "依申请公开办结4件"); anything else ("数量较上年增加5件",
 # "最多的为某局15件", "答复书3份") makes it another figure.
 FILLER_GAP = re.compile(
-    r"^(?:共计?|合计|总计|总数|总量|件数|数量|数|为|达到?|了|计|累计|是|约|近|有|本年度?|全年|年内|新收|受理|收到|"
+    r"^(?:共计?|合计|总计|总数|总量|件数|数量|受理量|数|为|达到?|了|计|累计|是|约|近|有|本年度?|全年|年内|新收|受理|收到|"
     r"接收|接到|办结|答复|办理|回复|完成|处理|并|已|均|全部|请求|件|的|总件数)*$"
 )
 SUBSET_BEFORE = re.compile(
@@ -63,15 +63,15 @@ SUBSET_BEFORE = re.compile(
 )
 # "共收到3件政府信息公开申请", "收到8份申请": the figure before its object.
 RECEIVED_BEFORE_OBJECT = re.compile(
-    rf"(?P<verb>新收|受理|收到|接到|接收)(?P<gap>[了共计各类到]{{0,3}})(?P<num>{NUMBER})\s?(?:件|份|宗)的?"
+    rf"(?P<verb>新收|受理|收到|接到|接收)(?P<gap>[了共计到]{{0,3}})(?P<num>{NUMBER})\s?(?:件|份|宗)的?"
     r"(?P<object>(?:依申请公开政府信息|政府信息公开|依申请公开|信息公开)?申请)(?!人|书|表|材料|事项)"
 )
 # "受理申请859件" inside a paragraph on 依申请公开: a bare object, so the statement is unclear.
-BARE_APPLICATION = re.compile(r"(?:新收|受理|收到|接到|接收)(?:各类|到)?申请(?!人|书|表|材料|事项)")
+BARE_APPLICATION = re.compile(r"(?:新收|受理|收到|接到|接收)到?申请(?!人|书|表|材料|事项)")
 # "…申请25件，其中新收23件": the intake named inside an application sentence.
 NEW_RECEIVED = re.compile(r"(?:本年度?|年内|当年)?新(?:收到?|接收|受理)(?!政府信息|依申请|信息公开|申请)")
 # "…受理申请1295件，办结1191件": the handled count named inside an application sentence.
-PROCESSED_COUNT = re.compile(r"(?:办结|答复|回复|办理)(?:完毕|了)?(?!率|时限|期限|结果|情况)")
+PROCESSED_COUNT = re.compile(r"(?<!正在)(?<!仍在)(?<![未中])(?:办结|答复|回复|办理)(?:完毕|了)?(?!率|时限|期限|结果|情况|中)")
 ABOUT_APPLICATIONS = re.compile(r"信息公开申请|依申请公开|政府信息公开")
 
 Quantity = Literal["received", "processed"]
@@ -135,6 +135,9 @@ def _object_first(sentence: str, year: int | None, summary: bool, agency: str | 
             continue
         scope = subject_scope(sentence[: m.start()], summary, agency)
         if negated:
+            follow = sentence[m.end() : clause_end(sentence, m.end())]
+            if re.match(r"的(?!情况|情形)", follow) or NOT_APPLICATIONS.search(follow):
+                continue  # "未收到政府信息公开申请的投诉举报": no claim about the applications
             if fig is None:  # "年内未收到…申请1件" contradicts itself and counts nothing
                 out.append(AppStatement("received", None, sentence[clause_start(sentence, m.start()) :
                                                                    clause_end(sentence, m.end())],

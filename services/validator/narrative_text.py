@@ -29,7 +29,7 @@ CLAUSE_BREAK = ",;:!?。"
 _TRADITIONAL_HINTS = frozenset("開請報國關機區縣數處總務資訊門條應屬與為於這個們實體項發動進產覆複訴")
 # Things counted in 件 that are not applications for government information.
 NOT_APPLICATIONS = re.compile(
-    r"事项|留言|行政许可|网络问政|来信|来访|信访|12345|热线|信箱|咨询|来电|投诉|建议|提案|工单|诉求|人次|复议|诉讼"
+    r"事项|留言|举报|行政许可|网络问政|来信|来访|信访|12345|热线|信箱|咨询|来电|投诉|建议|提案|工单|诉求|人次|复议|诉讼"
 )
 
 
@@ -118,7 +118,7 @@ def figures_after(
 ) -> Iterator[tuple[re.Match[str], Figure | None]]:
     """Each keyword match with the figure that follows it in the same clause, if any."""
     number_after = re.compile(
-        rf"(?P<gap>[^{CLAUSE_BREAK}\d{CN_DIGITS}十百千]{{0,{max_gap}}}?)(?P<num>{NUMBER})\s?(?:{units})"
+        rf"(?P<gap>[^{CLAUSE_BREAK}\d{CN_DIGITS}十百千]{{0,{max_gap}}}?)(?P<num>{NUMBER})\s?(?:{units})(?!次)"
     )
     for m in keyword.finditer(sentence):
         n = number_after.match(sentence, m.end())
@@ -211,7 +211,7 @@ SUBJECT = re.compile(
     r"|本(?:局|委|办|厅|院|署|所|站|中心))"
     r"|(?P<members>各(?:部门|单位|镇|乡|街道|镇街|乡镇|县区|区县|县市区|级|委办局)|[省市区县](?:直|属)各?(?:部门|单位)"
     r"|下属|所属|本级)"
-    r"|(?P<whole>[全我](?P<unit>[省市区县州旗盟镇乡]))"
+    r"|(?P<whole>[全我](?P<unit>[省市区县州旗盟镇乡])(?:各级(?:行政机关|政府|部门|单位)?)?)"
     r"|(?P<government>(?P<gunit>[省市区县州旗盟镇乡])(?:人民)?政府)"
     r"|(?P<department>(?<![大格布全结当])局(?!面|势)|委员会|中心(?!工作|任务))"
 )
@@ -231,7 +231,8 @@ def subject_scope(sentence_prefix: str, summary: bool, agency: str | None) -> Sc
     itself, while the whole jurisdiction (全区, 我市), its members (各部门) and figures stated
     on behalf of the government (代表区政府) are other bodies' figures.  A summary report's
     tables cover the whole jurisdiction: offices, departments and members are parts of it,
-    another level's 全市/市政府 is another body.  No marker: the report speaks for itself.
+    another level's 全市/市政府 is another body.  "区政府" may be the government alone or the
+    district: unclear.  No marker: the report speaks for itself.
     """
     markers = list(SUBJECT.finditer(sentence_prefix))
     if not markers:
@@ -243,10 +244,13 @@ def subject_scope(sentence_prefix: str, summary: bool, agency: str | None) -> Sc
     if kind in ("whole", "government"):
         named = m.group("unit") or m.group("gunit")
         same_level = unit is None or named == unit
-        if summary or is_government:
-            return "own" if same_level else "other"
-        # An office's report on "市政府…": the office often files the government's own figures.
-        return "unclear" if kind == "government" and same_level else "other"
+        if not same_level:
+            return "other"
+        if kind == "whole":
+            return "own" if summary or is_government else "other"
+        # "区政府受理…": the government itself (本级) or the whole district, and an office often files
+        # its government's own figures — whose figure it is stays unclear.
+        return "unclear"
     if summary:
         return "part"
     return "other" if kind in ("behalf", "members") else "own"
