@@ -98,11 +98,14 @@ def _clause_prefix(sentence: str, pos: int) -> str:
     return sentence[clause_start(sentence, pos) : pos]
 
 
-def _skip_period_or_kind(sentence: str, pos: int, year: int | None) -> bool:
-    """Another year's, a part of the year's, or another thing's figure (信访, 热线, 网上申请 …): not compared."""
+def _skip_period_or_kind(sentence: str, pos: int, year: int | None, within: bool = False) -> bool:
+    """Another year's, a part of the year's, or another thing's figure (信访, 热线, 网上申请 …): not compared.
+
+    `within`: the keyword names a part of the sentence's total by itself ("其中新收23件"), so 其中 is no subset.
+    """
     prefix = _clause_prefix(sentence, pos)
-    return (other_period(sentence[:pos], year)
-            or bool(NOT_APPLICATIONS.search(prefix[-12:])) or bool(SUBSET_BEFORE.search(prefix[-8:])))
+    subset = SUBSET_BEFORE.search(prefix[-8:].replace("其中", "") if within else prefix[-8:])
+    return other_period(sentence[:pos], year) or bool(NOT_APPLICATIONS.search(prefix[-12:])) or bool(subset)
 
 
 def application_statements(text: str, year: int | None, summary: bool, agency: str | None) -> list[AppStatement]:
@@ -141,7 +144,7 @@ def _object_first(sentence: str, year: int | None, summary: bool, agency: str | 
             if fig is None:  # "年内未收到…申请1件" contradicts itself and counts nothing
                 out.append(AppStatement("received", None, sentence[clause_start(sentence, m.start()) :
                                                                    clause_end(sentence, m.end())],
-                                        True, scope, clear=True))
+                                        not is_cumulative(prefix), scope, clear=True))
             continue
         if fig is None or NOT_APPLICATIONS.search(fig.gap) or COMBINED_IN_GAP.search(fig.gap):
             continue
@@ -190,7 +193,8 @@ def _bare_or_inner(
             if fig is None or not FILLER_GAP.match(fig.gap.replace("申请", "")):
                 continue
             prefix = _clause_prefix(sentence, m.start())
-            if _skip_period_or_kind(sentence, m.start(), year) or RESULT_IN_GAP.search(fig.gap + prefix):
+            if (_skip_period_or_kind(sentence, m.start(), year, within=keyword is NEW_RECEIVED)
+                    or RESULT_IN_GAP.search(fig.gap + prefix)):
                 continue
             if quantity == "processed" and (RESULT_KEYWORDS.search(prefix) or re.search(r"[^,;:]申请", prefix)):
                 continue  # "予以公开答复2件", "…申请办理2件" was read with its object

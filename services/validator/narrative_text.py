@@ -6,8 +6,8 @@ number follows the keyword within ~10 characters, nothing else is counted in bet
 (事项, 留言, 行政许可…), and the sentence is about this year. Everything else is ignored.
 
 Besides the figure, a sentence tells whose figure it is (`subject_scope`: this report's
-body, a part of it, or another body) and for which period (`names_part_of_year`,
-`mentions_other_year`, `is_cumulative`); the rules compare only like with like.
+body, a part of it, or another body) and for which period (`other_period`, `is_cumulative`);
+the rules compare only like with like.
 """
 
 from __future__ import annotations
@@ -140,12 +140,6 @@ def percent_after(figure: Figure) -> tuple[float, int] | None:
     return float(m.group(1)), len(m.group(2) or "")
 
 
-def mentions_other_year(prefix: str, year: int | None) -> bool:
-    if re.search(r"上一?年|去年|前年|往年|上一?个?年度", prefix):
-        return True
-    return any(int(y) != year for y in re.findall(r"(\d{4})年", prefix)) if year else False
-
-
 def is_cumulative(prefix: str) -> bool:
     """累计/截至/历年 — unless 累计 is bounded by the year ("全年累计受理…")."""
     return bool(re.search(r"(?<!全年)(?<!本年)(?<!年内)(?<!本年度)累计|截止|截至|历年", prefix))
@@ -158,14 +152,6 @@ MONTH_RANGE = re.compile(
 )
 SINGLE_MONTH = re.compile(rf"(?P<m>{_MONTH})月份?(?P<end>31日|底|末)?")
 PART_OF_YEAR = re.compile(r"上半年|下半年|(?:第?[一二三四1-4]|前[二两三]|后[二两三])季度")
-
-
-def names_part_of_year(prefix: str) -> bool:
-    """A range of months, a month or a quarter in the text: not the year's figure.
-
-    "1月1日至12月31日" (the whole year) and "截至12月31日/12月底" (its end) are not parts of it.
-    """
-    return any(_marker_period(m) == "part" for m in TIME_MARKER.finditer(prefix))
 
 
 TIME_MARKER = re.compile(

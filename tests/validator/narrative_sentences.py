@@ -250,6 +250,8 @@ DISAGREE: list[Case] = [
         ("本年度本机关未收到信息公开申请，上年结转1件已办结。", "NARR-ZERO-APPS:error"),
         ("全年无因政府信息公开申请引发的行政复议、行政诉讼。", "NARR-APPEALS:error"),
         ("全年共受理政府信息公开申请3件，回复6件。", "NARR-RESULTS:warning"),
+        ("本年度共办理政府信息公开申请4件，其中新收2件，上年结转1件。", "NARR-APPS:error"),
+        ("本年度共受理政府信息公开申请4件，其中本年新收5件。", "NARR-APPS:error"),
     ]),
     # --- a zero claim against a table with applications ---
     *_cases([

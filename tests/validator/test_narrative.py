@@ -228,6 +228,15 @@ def test_realistic_sentence(case: Case) -> None:
     assert outcome(case) == " ".join(sorted(case.expect.split())), case.sentence
 
 
+def test_agreeing_sentences_of_one_table_together() -> None:
+    # One overview made of every agreeing sentence of a table: sentences do not spoil each other.
+    for table, kind in AGENCIES:
+        cases = [c for c in AGREE if (c.table, c.kind) == (table, kind)]
+        if cases:
+            joined = Case("".join(c.sentence for c in cases), "", table, kind)
+            assert outcome(joined) == "", (table, kind)
+
+
 def test_realistic_sentence_set_size_and_outcomes() -> None:
     """The set covers what issue 9 asks for; the outcome counts are printed with -s."""
     traditional = [c for c in ALL if to_simplified(c.sentence) != c.sentence]
