@@ -26,7 +26,9 @@ NUMBER = rf"\d+(?:\.\d+)?|[{CN_DIGITS}十百千]+"
 # A colon ends a heading ("依申请公开办理情况：…"): what stands before it is no part of the clause.
 CLAUSE_BREAK = ",;:!?。"
 # Characters common in traditional-character mirror copies; their presence triggers 繁→简.
-_TRADITIONAL_HINTS = frozenset("開請報國關機區縣數處總務資訊門條應屬與為於這個們實體項發動進產覆複訴")
+_TRADITIONAL_HINTS = frozenset(
+    "開請報國關機區縣數處總務資訊門條應屬與為於這個們實體項發動進產覆複訴無許職權規範檔議結辦網電號單審態變當時間會場級書長"
+)
 # Things counted in 件 that are not applications for government information.
 NOT_APPLICATIONS = re.compile(
     r"事项|留言|举报|行政许可|网络问政|来信|来访|信访|12345|热线|信箱|咨询|来电|投诉|建议|提案|工单|诉求|人次|复议|诉讼"
@@ -35,8 +37,14 @@ NOT_APPLICATIONS = re.compile(
 
 @cache
 def _traditional_to_simplified() -> OpenCC:
-    # tw2sp also undoes the Taiwan-vocabulary conversion of mirror copies (資訊 → 信息, 檔案 → 文件, §8).
-    return OpenCC("tw2sp")
+    return OpenCC("t2s")
+
+
+# Taiwan-vocabulary conversion on mirror copies changes words (§8): undo the ones our rules read.
+# (OpenCC's tw2sp would, but it also turns a plain 文件 into 文档.)
+_TAIWAN_WORDS = {"资讯": "信息", "讯息": "信息", "规范性档案": "规范性文件", "其他档案": "其他文件", "网路": "网络",
+                 "製作": "制作", "製发": "制发"}
+_TAIWAN_WORD = re.compile("|".join(_TAIWAN_WORDS))
 
 
 _CN_YEAR_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "O": "0", "o": "0"}
@@ -47,7 +55,7 @@ def prepare(text: str) -> str:
     """One line of normalised text: half-width digits and punctuation, simplified, PDF wraps removed."""
     text = unicodedata.normalize("NFKC", text)
     if _TRADITIONAL_HINTS.intersection(text):
-        text = str(_traditional_to_simplified().convert(text))
+        text = _TAIWAN_WORD.sub(lambda m: _TAIWAN_WORDS[m.group(0)], str(_traditional_to_simplified().convert(text)))
     text = CN_YEAR.sub(lambda m: "".join(_CN_YEAR_DIGITS[c] for c in m.group(0)), text)  # 二〇二二年 → 2022年
     text = re.sub(r"[—-]\s*\d{1,3}\s*[—-]", "", text)  # page footers "— 2 —"
     # Whitespace is a PDF line wrap or padding, except between two digits where it separates numbers.

@@ -3,11 +3,14 @@ real mismatch."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import re
 from collections import Counter
 
 import pytest
+from opencc import OpenCC
 
 from services.validator import ValidationContext, validate
 from services.validator.agency import to_simplified
@@ -203,19 +206,25 @@ AGENCIES = {("small", "agency"): "某某区民政局", ("small", "summary"): "�
 
 
 def case_report(case: Case) -> ParsedReport:
-    report = report_with(case.sentence, kind=case.kind)
-    if case.table != "small":
+    base = table_report(case.table, case.kind)
+    return dataclasses.replace(base, cells=dict(base.cells), sections={**base.sections, "1": case.sentence})
+
+
+@functools.cache
+def table_report(table: str, kind: str) -> ParsedReport:
+    report = report_with("", kind=kind)
+    if table != "small":
         for k in list(report.cells):
             if report.cells[k] is not None and k.startswith(("t3_", "t4_")):
                 report.cells[k] = 0
-    if case.table == "large":
+    if table == "large":
         for row, v in LARGE_TABLE.items():
             report.cells[f"t3_{row}__natural"] = report.cells[f"t3_{row}__total"] = v
         report.cells |= {"t4_review_upheld": 45, "t4_review_other": 2, "t4_review_pending": 8, "t4_review_total": 55,
                          "t4_suit_direct_upheld": 10, "t4_suit_direct_pending": 2, "t4_suit_direct_total": 12,
                          "t4_suit_after_review_upheld": 20, "t4_suit_after_review_pending": 2,
                          "t4_suit_after_review_total": 22}
-    report.agency = AGENCIES[(case.table, case.kind)]
+    report.agency = AGENCIES[(table, kind)]
     return report
 
 
@@ -226,6 +235,21 @@ def outcome(case: Case) -> str:
 @pytest.mark.parametrize("case", ALL, ids=[f"{i:03d}" for i in range(len(ALL))])
 def test_realistic_sentence(case: Case) -> None:
     assert outcome(case) == " ".join(sorted(case.expect.split())), case.sentence
+
+
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("variant", ["s2t", "s2twp", "s2hk", "full-width"])
+def test_every_sentence_as_a_mirror_copy_gets_the_same_outcome(variant: str) -> None:
+    """Mirror sites convert whole pages (s2twp also swaps words: 信息 → 資訊, 文件 → 檔案); PDFs use ０-９."""
+    convert = (lambda t: t.translate(FULL_WIDTH_DIGITS)) if variant == "full-width" else OpenCC(variant).convert
+    wrong = []
+    for case in ALL:
+        mirrored = Case(convert(case.sentence), case.expect, case.table, case.kind)
+        if outcome(mirrored) != " ".join(sorted(case.expect.split())):
+            wrong.append(f"{mirrored.sentence} → {outcome(mirrored) or 'no finding'}, expected {case.expect or 'none'}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_agreeing_sentences_of_one_table_together() -> None:
