@@ -126,13 +126,26 @@ RULES: tuple[RuleSpec, ...] = (
        "Any 结果纠正 cell > 0."),
     # §6.6 narrative
     _r("NARR-APPS", "warning", "正文申请数与表三不一致", "Application count in text differs from table 三",
-       "Stated N ∉ {new, new + carried-in, processed}; error when the sentence states this year's count with the report's scope."),
+       "A sentence stating the year's intake (收到/受理/新收 … 政府信息公开/依申请公开申请 … N件) with N ∉ {new, "
+       "new + carried-in, processed}. Error only when clear: a receiving verb, this year, the report's own body. "
+       "Warning when unclear (no verb, bare 申请, cumulative, a 'X政府' subject) or when a part of a "
+       "summary's jurisdiction (本机关, 区政府办, 各部门) states more than the whole. Not compared: results "
+       "(同意公开 …), handled counts (办结/答复, → NARR-RESULTS), other years, months or quarters, other bodies "
+       "(全区/全市/各部门/代表区政府 in an agency report, another level's 全市), 信访/热线/咨询/留言/事项, channel or "
+       "applicant subsets."),
     _r("NARR-ZERO-APPS", "error", "正文称未收到申请但表中有数", "Text says no applications; table has some",
-       "Text says 未收到 (政府信息公开/依申请公开) 申请 or 0件 while t3_new_received__total > 0; warning for a narrower subject."),
+       "Text says 未收到 (政府信息公开/依申请公开) 申请 or 0件 for this year and this body while "
+       "t3_new_received__total > 0; warning when unclear (no verb, a 'X政府' subject); a part of a "
+       "summary's jurisdiction is not compared."),
     _r("NARR-RESULTS", "warning", "正文办理结果与表三不一致", "Result counts in text differ from table",
-       "Stated 予以公开/部分公开/不予公开/无法提供/不予处理/其他处理/结转 counts equal the table."),
+       "Stated 予以公开/部分公开/不予公开/无法提供/不予处理/其他处理/结转 counts equal the table; 同意公开 (答复) N件 "
+       "equals 予以公开 or 予以公开 + 部分公开; a handled count (办结/答复/办理 N件) equals （七）总计, "
+       "new + carried-in, or new."),
     _r("NARR-APPEALS", "error", "正文复议诉讼数与表四不一致", "Review/litigation counts in text differ from table 四",
-       "Stated 行政复议 / 行政诉讼 counts, '未发生…' and '均获维持' statements agree with table 四; warning for a narrower subject or when counts include carried-over cases."),
+       "Stated 行政复议 / 行政诉讼 counts, '未发生…' and '均获维持' statements agree with table 四; a part of a "
+       "summary's jurisdiction only when it states more than the whole; other bodies', other years' and a review "
+       "organ's counts (收到行政复议申请) are not compared. Warning when the subject is unclear or when counts include "
+       "carried-over cases."),
     _r("NARR-NORMATIVE", "warning", "正文规范性文件数与表二不一致", "Normative-document count differs from table 二",
        "Stated 制发/印发 (行政)规范性文件 N equals the table."),
     _r("NARR-FEE", "warning", "信息处理费说明与表格不符", "Information-fee statement inconsistent",
