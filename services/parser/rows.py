@@ -8,9 +8,9 @@ so empty fields there may be layout debris rather than blank cells.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from services.parser.document import ExtractedDocument, Paragraph, Table
+from services.parser.document import ExtractedDocument, Paragraph, Position, Table
 from services.parser.labels import is_column_header
 from services.parser.normalize import has_cjk, label_key
 from services.parser.numbers import NumberReading, read_number
@@ -29,6 +29,7 @@ class Token:
     first_col: int | None = None  # grid columns covered (grid rows only)
     last_col: int | None = None
     from_row_above: bool = False  # a rowspan cell anchored in an earlier row
+    position: Position | None = None  # where it sits in the source file
     _reading: NumberReading | None = field(default=None, repr=False)
 
     @property
@@ -126,8 +127,11 @@ def _split_label_numbers(text: str) -> list[str]:
     return ([label] if label else []) + parts[first_value:]
 
 
-def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
-    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go."""
+def text_rows(lines: list[tuple[str, str]], position: Position | None = None) -> list[Row]:
+    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go.
+
+    Each token's position is `position` (the paragraph's) with `col` its field's index.
+    """
     rows: list[Row] = []
     for text, source in lines:
         stripped = text.strip()
@@ -135,7 +139,11 @@ def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
             continue
         stripped = _MD_HEADING.sub("", stripped)
         fields = split_line(stripped if "\t" not in text else text)
-        rows.append(Row([Token(f, source) for f in fields], source, is_grid=False))
+        tokens = [
+            Token(f, source, position=replace(position, col=i) if position is not None else None)
+            for i, f in enumerate(fields)
+        ]
+        rows.append(Row(tokens, source, is_grid=False))
     return rows
 
 
@@ -150,8 +158,16 @@ def grid_rows(table: Table, table_index: int) -> list[Row]:
                 continue
             seen.add(id(cell))
             source = cell.source or f"{table.source} r{cell.row}c{cell.col}".strip()
+            position = Position(page=cell.page, box=cell.box, table=table_index, row=cell.row, col=cell.col)
             tokens.append(
-                Token(cell.text, source, cell.col, cell.col + cell.colspan - 1, from_row_above=cell.row < r)
+                Token(
+                    cell.text,
+                    source,
+                    cell.col,
+                    cell.col + cell.colspan - 1,
+                    from_row_above=cell.row < r,
+                    position=position,
+                )
             )
         rows.append(Row(tokens, f"{table.source} row {r}".strip(), is_grid=True, table_index=table_index))
     return rows
@@ -161,10 +177,11 @@ def document_rows(document: ExtractedDocument) -> list[Row]:
     """All rows of a document in reading order (paragraph lines become text rows)."""
     rows: list[Row] = []
     table_index = 0
-    for block in document.blocks:
+    for block_index, block in enumerate(document.blocks):
         if isinstance(block, Paragraph):
             lines = [(line, block.source) for line in block.text.split("\n")]
-            rows.extend(text_rows(lines))
+            position = Position(page=block.page, box=block.box, line=block.line, paragraph=block_index)
+            rows.extend(text_rows(lines, position))
         else:
             rows.extend(grid_rows(block, table_index))
             table_index += 1
