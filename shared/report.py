@@ -206,6 +206,7 @@ class CellDetail:
     paragraph: int | None = None
     row: int | None = None
     col: int | None = None
+    corrected_by: str | None = None  # a reviewer's correction replaced the value read (who)
 
 
 @dataclass
