@@ -47,6 +47,9 @@ UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUN
 
 
 def reject(session: Session, doc: Document, principal: Principal, reason: str) -> None:
-    if doc.status in UNREJECTABLE:
+    """A reviewer rejects a document, with the reason the agency will read. A rejection by
+    the checks alone (no person decided) may be confirmed this way, with a reason."""
+    confirms_checks = doc.status == Status.rejected and doc.decided_by is None
+    if doc.status in UNREJECTABLE and not confirms_checks:
         raise DecisionRefused(f"a {doc.status} document cannot be rejected")
     _decide(session, doc, principal, Status.rejected, reason)
