@@ -106,6 +106,19 @@ def test_claim_crop_correct_recheck_approve(
     }
     assert any(e["actor"] == "system:review" and e["detail"].startswith("checks re-run") for e in view["history"])
 
+    # Bulk approval's confirmation counts it among the reports held only by its open rules.
+    open_rules = sorted({f["rule"] for f in view["findings"] if f["open"]}) or ["NUM-MARKER"]
+    dry = api.post(
+        "/api/v1/review/bulk-approve",
+        headers=auth(tokens["reviewer"]),
+        json={"rule_ids": open_rules, "dry_run": True, "year": doc["year"]},
+    )
+    assert dry.status_code == 200 and doc_id in dry.json()["done"] and dry.json()["count"] >= 1
+    refused_bulk = api.post(
+        "/api/v1/review/bulk-approve", headers=auth(second_reviewer), json={"rule_ids": open_rules, "dry_run": True}
+    )
+    assert {"id": doc_id, "reason": f"being reviewed by {holder}"} in refused_bulk.json()["skipped"]
+
     # Approve: it goes on to be published.
     approved = api.post(f"/api/v1/review/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={"reason": "ok"})
     assert approved.status_code == 200, approved.text
