@@ -78,6 +78,8 @@ class Paragraph:
     page: int | None = None  # PDF: the page, and the box of the text when on one page
     box: PdfBox | None = None
     line: int | None = None  # plain text: the 1-based line of the file
+    # PDF: a rebuilt row of an unruled table, the box of each tab-separated cell of `text`.
+    cell_boxes: list[PdfBox | None] | None = None
 
 
 Block = Paragraph | Table

@@ -245,4 +245,11 @@ def _paragraph(lines: list[PageLine], page_heights: list[float]) -> Paragraph:
         max(p.line.x1 for p in lines),
         max(p.line.bottom for p in lines),
     )
-    return Paragraph(text, f"page {first}", page=first, box=pdf_box(enclosing, page_heights[first - 1]))
+    height = page_heights[first - 1]
+    single = lines[0].line if len(lines) == 1 else None
+    cell_boxes = (
+        [pdf_box(b, height) if b is not None else None for b in single.cell_boxes]
+        if single is not None and single.cell_boxes
+        else None
+    )
+    return Paragraph(text, f"page {first}", page=first, box=pdf_box(enclosing, height), cell_boxes=cell_boxes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from services.parser.document import ExtractedDocument, Paragraph, Position, Table
+from services.parser.document import ExtractedDocument, Paragraph, PdfBox, Position, Table
 from services.parser.labels import is_column_header
 from services.parser.normalize import has_cjk, label_key
 from services.parser.numbers import NumberReading, read_number
@@ -127,10 +127,15 @@ def _split_label_numbers(text: str) -> list[str]:
     return ([label] if label else []) + parts[first_value:]
 
 
-def text_rows(lines: list[tuple[str, str]], position: Position | None = None) -> list[Row]:
+def text_rows(
+    lines: list[tuple[str, str]],
+    position: Position | None = None,
+    field_boxes: list[PdfBox | None] | None = None,
+) -> list[Row]:
     """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go.
 
-    Each token's position is `position` (the paragraph's) with `col` its field's index.
+    Each token's position is `position` (the paragraph's) with `col` its field's index,
+    and the field's own box when `field_boxes` has one (a rebuilt PDF table row).
     """
     rows: list[Row] = []
     for text, source in lines:
@@ -139,12 +144,18 @@ def text_rows(lines: list[tuple[str, str]], position: Position | None = None) ->
             continue
         stripped = _MD_HEADING.sub("", stripped)
         fields = split_line(stripped if "\t" not in text else text)
-        tokens = [
-            Token(f, source, position=replace(position, col=i) if position is not None else None)
-            for i, f in enumerate(fields)
-        ]
+        tokens = [Token(f, source, position=_field_position(position, field_boxes, i)) for i, f in enumerate(fields)]
         rows.append(Row(tokens, source, is_grid=False))
     return rows
+
+
+def _field_position(
+    position: Position | None, field_boxes: list[PdfBox | None] | None, index: int
+) -> Position | None:
+    if position is None:
+        return None
+    box = field_boxes[index] if field_boxes is not None and index < len(field_boxes) else None
+    return replace(position, col=index, box=box or position.box)
 
 
 def grid_rows(table: Table, table_index: int) -> list[Row]:
@@ -181,7 +192,7 @@ def document_rows(document: ExtractedDocument) -> list[Row]:
         if isinstance(block, Paragraph):
             lines = [(line, block.source) for line in block.text.split("\n")]
             position = Position(page=block.page, box=block.box, line=block.line, paragraph=block_index)
-            rows.extend(text_rows(lines, position))
+            rows.extend(text_rows(lines, position, block.cell_boxes))
         else:
             rows.extend(grid_rows(block, table_index))
             table_index += 1

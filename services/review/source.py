@@ -29,6 +29,7 @@ from shared.storage import ObjectNotFound, ObjectStore
 RENDERER_VERSION = "1"
 CROP_SCALE = 2.0  # pixels per PDF point (144 dpi): digits stay legible
 CROP_CONTEXT_PT = 60.0  # page shown above and below the cell
+FRAME_PAD_PT = 2.0  # the frame sits just outside the cell's box: the digits stay legible
 CELL_SEPARATOR = " | "  # between the cells of a table row in an excerpt
 
 
@@ -93,10 +94,12 @@ def pdf_crop(data: bytes, page_number: int, box: list[float] | tuple[float, ...]
     def pixel(x: float, y: float) -> tuple[float, float]:
         return x * CROP_SCALE, (top - y) * CROP_SCALE
 
-    left_top, right_bottom = pixel(min(x0, x1), max(y0, y1)), pixel(max(x0, x1), min(y0, y1))
+    pad = FRAME_PAD_PT
+    left_top = pixel(min(x0, x1) - pad, max(y0, y1) + pad)
+    right_bottom = pixel(max(x0, x1) + pad, min(y0, y1) - pad)
     ImageDraw.Draw(image).rectangle((*left_top, *right_bottom), outline=(220, 0, 0), width=3)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True would cost ~5x the time for ~3% fewer bytes
     return out.getvalue()
 
 

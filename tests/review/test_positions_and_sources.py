@@ -25,6 +25,7 @@ from shared.report import CellDetail
 from shared.storage import LocalStore
 from tests.corpus import render_docx, render_xlsx
 from tests.corpus.generate import render_fast
+from tests.corpus.render_office import convert_batch, soffice_available
 from tests.review.helpers import truth
 
 SAMPLE_PDF = Path(__file__).resolve().parents[2] / "samples" / "07-report.pdf"
@@ -101,6 +102,24 @@ def test_pdf_cells_record_page_and_box_in_pdf_points(pdf_report: tuple[bytes, di
             assert inside.replace(" ", "").replace("\n", "") == detail.raw.replace(" ", ""), key
 
 
+def test_unruled_pdf_tables_give_each_cell_its_own_box() -> None:
+    """Text rebuilt into table rows (no rulings): each cell's box holds just its text."""
+    if not soffice_available():
+        pytest.skip("LibreOffice (soffice) is not installed: it makes the unruled PDF")
+    made = truth(9)
+    data = convert_batch({"u": render_docx.render(made, "docx_unruled")[1]}, "pdf")["u"]
+    details = parse_document(data, "u.pdf").cell_details
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for key in KEYS:
+            detail = details[key]
+            assert detail.page is not None and detail.box is not None and detail.paragraph is not None, key
+            page = pdf.pages[detail.page - 1]
+            x0, y0, x1, y1 = detail.box
+            assert x1 - x0 < 60, key  # one cell, not the whole row
+            inside = page.within_bbox((x0 - 0.5, page.height - y1 - 0.5, x1 + 0.5, page.height - y0 + 0.5)).extract_text()
+            assert inside.replace(" ", "") == detail.raw.replace(" ", ""), key
+
+
 def test_pdf_crop_is_a_png_with_the_cell_framed(pdf_report: tuple[bytes, dict[str, CellDetail]]) -> None:
     data, details = pdf_report
     detail = details["t3_granted__natural"]
@@ -111,7 +130,7 @@ def test_pdf_crop_is_a_png_with_the_cell_framed(pdf_report: tuple[bytes, dict[st
     assert image.width > 1000  # the page's full width at 2 px/pt
     assert image.height < 2 * ((y1 - y0) + 2 * 60) + 4  # only the band around the cell
     # The frame's left edge is red, at the cell's x0 (2 px per point).
-    red = [image.getpixel((round(x0 * 2) + dx, image.height // 2)) for dx in (-1, 0, 1)]
+    red = [image.getpixel((round((x0 - 2) * 2) + dx, image.height // 2)) for dx in (-1, 0, 1)]
     assert any(r > 180 and g < 60 and b < 60 for r, g, b in red), red
     with pytest.raises(SourceUnavailable):
         pdf_crop(data, 99, detail.box)
