@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from services.ingest.auth import Principal
+from services.ingest.auth import Principal, Role
 from services.ingest.decisions import DecisionRefused, approve, reject
 from services.review import Conflict, Invalid, NotFound
-from services.review.claims import ensure_free_for, holder_of, release
+from services.review.claims import ClaimHolder, claim, ensure_free_for, holder_of, release
 from services.review.findings import (
     Correction,
     apply_corrections,
@@ -94,6 +94,24 @@ def corrections_of(session: Session, document_id: int) -> list[CellCorrection]:
 def stored_corrections(session: Session, document_id: int) -> list[Correction]:
     """The document's corrections in order, for `apply_corrections` (the parse stage)."""
     return [Correction(c.cell, c.new_value, c.actor) for c in corrections_of(session, document_id)]
+
+
+# --- claims ------------------------------------------------------------------------
+
+
+def claim_document(session: Session, doc: Document, principal: Principal) -> ClaimHolder:
+    """Take the document for the caller (renew when held already); ClaimConflict names
+    the reviewer who holds it."""
+    if not is_under_review(doc):
+        raise Conflict(f"the document is {doc.status.value}: not under review")
+    assert doc.id is not None
+    return claim(session, doc.id, principal.actor)
+
+
+def release_document(session: Session, doc: Document, principal: Principal) -> bool:
+    """Give the document back; ops may release anyone's claim."""
+    assert doc.id is not None
+    return release(session, doc.id, principal.actor, anyone=principal.role == Role.ops)
 
 
 # --- per finding -------------------------------------------------------------------

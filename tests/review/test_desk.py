@@ -22,10 +22,12 @@ from services.review.claims import CLAIM_TTL, ClaimConflict, claim, holder_of, r
 from services.review.coverage import live_coverage
 from services.review.desk import (
     approve_report,
+    claim_document,
     correct_cell,
     decide_finding,
     load_for_review,
     reject_report,
+    release_document,
     review_view,
 )
 from services.review.export import finding_rows, findings_workbook
@@ -125,6 +127,16 @@ def test_claims_are_exclusive_renewable_and_expire(session: Session) -> None:
     assert not release(session, doc.id, REVIEWER.actor)  # not the holder
     assert release(session, doc.id, OTHER_REVIEWER.actor)
     assert holder_of(session.get(Document, doc.id)) is None  # type: ignore[arg-type]
+
+
+def test_only_documents_under_review_are_claimed_and_ops_may_release_any(session: Session) -> None:
+    doc, _ = _broken(session)
+    assert claim_document(session, doc, REVIEWER).holder == REVIEWER.actor
+    assert not release_document(session, doc, OTHER_REVIEWER)
+    assert release_document(session, doc, Principal(9, Role.ops, ()))
+    doc.status = Status.approved
+    with pytest.raises(Conflict, match="not under review"):
+        claim_document(session, doc, REVIEWER)
 
 
 def test_a_claim_keeps_other_reviewers_decisions_out(session: Session) -> None:

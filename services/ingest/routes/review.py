@@ -18,15 +18,16 @@ from pydantic import BaseModel, Field
 
 from services.ingest.auth import Principal, Role, require
 from services.review import ReviewError
-from services.review.claims import claim, release
 from services.review.coverage import live_coverage
 from services.review.desk import (
     approve_report,
+    claim_document,
     correct_cell,
     decide_finding,
     load_for_review,
     reject_reason_list,
     reject_report,
+    release_document,
     review_view,
 )
 from services.review.export import finding_rows, findings_workbook
@@ -178,7 +179,9 @@ def post_bulk_approve(principal: Reviewer, body: BulkApproveRequest) -> dict[str
 
 
 @router.get("/{document_id}")
-def get_review(document_id: int, principal: Looker) -> dict[str, Any]:
+def get_review(document_id: int, principal: Anyone) -> dict[str, Any]:
+    """Findings with their keys and decisions, corrections, claim and history (uploaders:
+    their agencies' documents only)."""
     with desk_errors(), session_scope() as session:
         return review_view(session, load_for_review(session, document_id, principal))
 
@@ -187,16 +190,15 @@ def get_review(document_id: int, principal: Looker) -> dict[str, Any]:
 def post_claim(document_id: int, principal: Reviewer) -> dict[str, Any]:
     """Take the document for 15 minutes (again to renew); 409 "being reviewed by …"."""
     with desk_errors(), session_scope() as session:
-        load_for_review(session, document_id, principal)
-        return claim(session, document_id, principal.actor).to_json()
+        doc = load_for_review(session, document_id, principal)
+        return claim_document(session, doc, principal).to_json()
 
 
 @router.post("/{document_id}/release")
 def post_release(document_id: int, principal: Looker) -> dict[str, Any]:
     """Give the document back (ops may release anyone's claim)."""
     with desk_errors(), session_scope() as session:
-        load_for_review(session, document_id, principal)
-        released = release(session, document_id, principal.actor, anyone=principal.role == Role.ops)
+        released = release_document(session, load_for_review(session, document_id, principal), principal)
     return {"released": released}
 
 
