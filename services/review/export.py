@@ -9,6 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
 
 from services.review.findings import finding_key
 
@@ -62,9 +63,7 @@ def findings_workbook(rows: Iterable[Mapping[str, Any]]) -> bytes:
     sheet.title = "findings"
     sheet.append([heading for heading, _, _ in COLUMNS])
     for row in rows:
-        sheet.append([row.get(name) for _, name, _ in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            _never_a_formula(cell)
+        sheet.append([_text_cell(sheet, row.get(name)) for _, name, _ in COLUMNS])
     for index, (_, _, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
     sheet.freeze_panes = "A2"
@@ -74,8 +73,11 @@ def findings_workbook(rows: Iterable[Mapping[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-def _never_a_formula(cell: Cell) -> None:
+def _text_cell(sheet: Worksheet, value: Any) -> Any:
     """Agency names and messages come from uploaded files: text starting with '=' must
     stay text, never become a formula Excel would run."""
-    if cell.data_type == "f":
+    if isinstance(value, str) and value.startswith("="):
+        cell = Cell(sheet, value=value)
         cell.data_type = "s"
+        return cell
+    return value
