@@ -8,9 +8,22 @@
     export.py    findings as XLSX (pure)
     coverage.py  live coverage per government and year
 
-Every function takes the caller's `Principal` (services/ingest/auth.py), so the API
-routes (services/ingest/routes/review.py) and the web pages call the same code.
-Errors are `ReviewError`s carrying the HTTP status they map to.
+Every decision takes the caller's `Principal` (services/ingest/auth.py), so the API
+routes (services/ingest/routes/review.py) and the web pages call the same code inside
+one `session_scope()`; send the tasks a commit asked for afterwards
+(`shared.tracking.dispatch_pending(doc.id)` after an approval). Errors are `ReviewError`s
+carrying the HTTP status they map to (NotFound 404, Conflict 409, Invalid 422).
+
+    doc = desk.load_for_review(session, id, principal)      # 404 unless the caller may see it
+    desk.review_view(session, doc)                           # findings (keys, decisions), corrections, claim, history
+    desk.claim_document / release_document(session, doc, principal)
+    desk.decide_finding(session, doc, principal, key, "source_wrong" | "dismissed", reason)
+    desk.correct_cell(session, doc, principal, cell, value, reason, finding=key)   # re-checks at once
+    desk.approve_report(session, doc, principal, reason) / reject_report(…, code, text)
+    queue.queue_page(session, QueueFilter(...)) / bulk_approve(session, principal, filter, rules, dry_run=)
+    source.cell_source(doc, cell, raw_store)                 # PNG or JSON bytes, cached
+    export.findings_workbook(export.finding_rows(...))       # XLSX bytes
+    coverage.live_coverage(session, government, year, as_of)
 """
 
 from __future__ import annotations
