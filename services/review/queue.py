@@ -176,6 +176,19 @@ def queue_row(entry: QueueEntry, now: datetime) -> dict[str, Any]:
     }
 
 
+def next_in_queue(
+    session: Session, flt: QueueFilter, principal: Principal, after: int | None = None, now: datetime | None = None
+) -> int | None:
+    """The document to open after a decision: the first of the queue (in its order) that
+    nobody else holds, other than `after` (the one just decided)."""
+    now = now or utcnow()
+    for entry in queue_entries(session, flt, now):
+        held = holder_of(entry.doc, now)
+        if entry.doc.id != after and (held is None or held.holder == principal.actor):
+            return entry.doc.id
+    return None
+
+
 # --- bulk approval -------------------------------------------------------------------
 
 

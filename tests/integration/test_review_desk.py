@@ -91,6 +91,18 @@ def test_claim_crop_correct_recheck_approve(
     rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == doc_id]
     assert len(rows) == len(doc["findings"]) and (culprit["rule"], DEFECT_CELL) in {(r[5], r[10]) for r in rows}
 
+    # Refusals say why: a dismissal needs a reason, a rejection a listed reason code.
+    key = f"{culprit['rule']}:{','.join(sorted(culprit['cells']))}"
+    dismiss = api.post(
+        f"/api/v1/review/{doc_id}/findings/decide",
+        headers=auth(tokens["reviewer"]),
+        json={"finding": key, "decision": "dismissed"},
+    )
+    assert dismiss.status_code == 422 and "reason" in dismiss.json()["detail"]
+    bogus = api.post(f"/api/v1/review/{doc_id}/reject", headers=auth(tokens["reviewer"]), json={"code": "bogus"})
+    assert bogus.status_code == 422
+    assert api.post(f"/api/v1/review/{doc_id}/reject", headers=auth(tokens["uploader"]), json={"code": "other"}).status_code == 403
+
     # "We misread it": correct the cell; the checks run again at once.
     corrected = api.post(
         f"/api/v1/review/{doc_id}/cells/{DEFECT_CELL}/correct",

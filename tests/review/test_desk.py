@@ -39,7 +39,7 @@ from services.review.findings import (
     holding_rules,
     verdict_without,
 )
-from services.review.queue import QueueFilter, bulk_approve, queue_page
+from services.review.queue import QueueFilter, bulk_approve, next_in_queue, queue_page
 from shared.models import CellCorrection, Document, DocumentEvent, OutboxMessage, Status, utcnow
 from shared.report import ParsedReport, ParseFinding
 from shared.settings import Settings
@@ -264,6 +264,9 @@ def test_queue_order_filters_counts_and_claims(session: Session) -> None:
     assert [r["id"] for r in queue_page(session, QueueFilter(max_age_hours=24))["items"]] == [c.id]
     assert queue_page(session, QueueFilter(year=1999))["total"] == 0
     assert [r["id"] for r in queue_page(session, QueueFilter(agency=a.agency))["items"]] == [a.id]
+    assert next_in_queue(session, QueueFilter(), REVIEWER) == a.id
+    assert next_in_queue(session, QueueFilter(), REVIEWER, after=a.id) == b.id  # c is held by another
+    assert next_in_queue(session, QueueFilter(), OTHER_REVIEWER, after=a.id) == c.id
     import_registry(session, [("某某市人民政府", a.agency or "")])
     assert [r["id"] for r in queue_page(session, QueueFilter(government="某某市人民政府"))["items"]] == [a.id]
 

@@ -31,7 +31,7 @@ from services.review.desk import (
     review_view,
 )
 from services.review.export import finding_rows, findings_workbook
-from services.review.queue import QueueFilter, bulk_approve, queue_entries, queue_page
+from services.review.queue import QueueFilter, bulk_approve, next_in_queue, queue_entries, queue_page
 from services.review.source import cell_source
 from shared.db import session_scope
 from shared.models import Status
@@ -109,6 +109,13 @@ def get_queue(
 ) -> dict[str, Any]:
     with session_scope() as session:
         return queue_page(session, flt, page=page, per_page=per_page)
+
+
+@router.get("/next")
+def get_next(principal: Reviewer, flt: Filter, after: int | None = None) -> dict[str, Any]:
+    """The document to open next (the first of the queue nobody else holds), after `after`."""
+    with session_scope() as session:
+        return {"id": next_in_queue(session, flt, principal, after)}
 
 
 @router.get("/findings.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
