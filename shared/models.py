@@ -131,6 +131,9 @@ class Document(SQLModel, table=True):
     published_at: datetime | None = None
     # Ops has seen this failure (it leaves the failure list but keeps its status).
     failure_acknowledged_at: datetime | None = None
+    # The review desk's claim: which reviewer works on it, until when (services/review/claims.py).
+    review_holder: str | None = None
+    review_expires_at: datetime | None = None
 
 
 class DocumentEvent(SQLModel, table=True):
@@ -224,3 +227,31 @@ class WebhookDelivery(SQLModel, table=True):
     status_code: int | None = None
     ok: bool = False
     error: str | None = None
+
+
+class CellCorrection(SQLModel, table=True):
+    """A reviewer's correction of a misread cell: the uploaded file never changes, the
+    parsed report carries the corrected value, and every re-parse applies it again."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    cell: str  # the spec's cell key, e.g. t3_granted__natural
+    old_value: Any = Field(default=None, sa_column=Column(JSON))  # int | float | None
+    new_value: Any = Field(default=None, sa_column=Column(JSON))
+    reason: str = ""
+    actor: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class FindingDecision(SQLModel, table=True):
+    """A reviewer's word on one finding: the source table is wrong (the agency must fix
+    it), we misread it (a CellCorrection), or dismissed with a reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    finding: str  # the finding's key (services/review/findings.py finding_key)
+    rule: str
+    decision: str  # "source_wrong" | "misread" | "dismissed"
+    reason: str = ""
+    actor: str
+    at: datetime = Field(default_factory=utcnow)

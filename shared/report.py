@@ -194,6 +194,19 @@ class CellDetail:
     source: str = ""  # e.g. "page 3, table 2, row 5, col 4" or "line 57"
     confidence: float = 1.0
     note: str | None = None  # e.g. the bracketed remark of "22（其中修订16件）"
+    # Where exactly (see services/parser/document.py `Position`), all optional: PDFs give
+    # `page` and `box` = [x0, y0, x1, y1] in PDF points, origin at the page's bottom-left
+    # corner, y up (PDF user space as pypdfium2 uses it); grid tables give `table` (0-based
+    # in reading order), `row`, `col`; text lines give `paragraph` (0-based block) and
+    # `col` (the field of the line), plain text files also `line` (1-based line of the file).
+    page: int | None = None
+    box: list[float] | None = None
+    line: int | None = None
+    table: int | None = None
+    paragraph: int | None = None
+    row: int | None = None
+    col: int | None = None
+    corrected_by: str | None = None  # a reviewer's correction replaced the value read (who)
 
 
 @dataclass

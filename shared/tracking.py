@@ -43,6 +43,12 @@ from shared.settings import get_settings
 log = logging.getLogger("nianbao.tracking")
 
 
+def system_actor(step: str) -> str:
+    """How the history names the system's own steps ("system:parse"), beside people's
+    tokens ("reviewer#3")."""
+    return f"system:{step}"
+
+
 def record_event(
     session: Session,
     document_id: int,
@@ -128,7 +134,9 @@ def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
             return None
         doc = session.get(Document, document_id)
         assert doc is not None
-        record_event(session, document_id, running, stage=stage, attempt=doc.stage_attempts)
+        record_event(
+            session, document_id, running, stage=stage, attempt=doc.stage_attempts, actor=system_actor(stage)
+        )
         return Claim(document_id, stage, task_id, doc.stage_attempts)
 
 
@@ -164,7 +172,15 @@ def finish_stage(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    record_event(session, claim.document_id, outcome, stage=claim.stage, attempt=claim.attempt, detail=detail)
+    record_event(
+        session,
+        claim.document_id,
+        outcome,
+        stage=claim.stage,
+        attempt=claim.attempt,
+        detail=detail,
+        actor=system_actor(claim.stage),
+    )
     if next_stage is not None:
         enqueue(session, claim.document_id, next_stage)
     return True

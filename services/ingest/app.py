@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from services.ingest.routes import documents, ops, publications, uploads
+from services.ingest.routes import documents, ops, publications, review, uploads
 from shared.celery_app import celery_app
 from shared.db import get_engine
 from shared.settings import get_settings
@@ -51,6 +51,8 @@ def create_app() -> FastAPI:
     app.include_router(documents.router)
     app.include_router(ops.router)
     app.include_router(publications.router)
+    app.include_router(review.router)
+    app.include_router(review.sources)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

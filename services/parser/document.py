@@ -8,6 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# A box on a PDF page in points: (x0, y0, x1, y1) with the origin at the page's bottom-left
+# corner and y growing upwards — PDF user space as pypdfium2 uses it (for the usual pages
+# whose MediaBox starts at 0,0; page rotation is not applied).
+PdfBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a piece of text sits in the source file, so a reviewer can be shown it.
+
+    PDFs: `page` (1-based) and `box` (a ruled cell's box, or the line's box for text read
+    outside ruled tables). Grid tables (HTML, DOCX, XLSX, ruled PDF): `table` (0-based
+    index among the document's tables in reading order) with the grid `row` and `col`.
+    Text lines: `paragraph` (0-based index among the document's blocks), `col` the field
+    of the line, and for plain text files `line`, the 1-based line of the file.
+    """
+
+    page: int | None = None
+    box: PdfBox | None = None
+    line: int | None = None
+    table: int | None = None
+    paragraph: int | None = None
+    row: int | None = None
+    col: int | None = None
+
 
 @dataclass
 class Cell:
@@ -19,6 +44,8 @@ class Cell:
     rowspan: int = 1
     colspan: int = 1
     source: str = ""  # provenance, e.g. "page 3, table 1, r5c4" or "table 2, r5c4"
+    page: int | None = None  # PDF only: the page and the cell's box on it
+    box: PdfBox | None = None
 
 
 @dataclass
@@ -48,6 +75,11 @@ class Table:
 class Paragraph:
     text: str
     source: str = ""  # e.g. "page 1" or "paragraph 12"
+    page: int | None = None  # PDF: the page, and the box of the text when on one page
+    box: PdfBox | None = None
+    line: int | None = None  # plain text: the 1-based line of the file
+    # PDF: a rebuilt row of an unruled table, the box of each tab-separated cell of `text`.
+    cell_boxes: list[PdfBox | None] | None = None
 
 
 Block = Paragraph | Table

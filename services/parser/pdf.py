@@ -18,7 +18,7 @@ import pdfplumber
 from pdfplumber.page import Page
 
 from services.parser.document import Block, ExtractedDocument, Paragraph
-from services.parser.pdf_tables import PageTable, find_page_tables
+from services.parser.pdf_tables import PageTable, find_page_tables, pdf_box
 from services.parser.pdf_text import Char, TextLine, group_lines, is_bad_glyph, is_cjk, is_space
 from services.parser.pdf_unruled import ColumnMemory, rebuild_unruled_rows
 from shared.report import UnreadableDocument
@@ -76,7 +76,7 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
 
     _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
     _strip_running_lines(pages_items, page_heights)
-    return ExtractedDocument(blocks=_blocks(pages_items), page_count=page_count)
+    return ExtractedDocument(blocks=_blocks(pages_items, page_heights), page_count=page_count)
 
 
 def _open(data: bytes) -> pdfplumber.PDF:
@@ -167,7 +167,7 @@ def _strip_running_lines(pages_items: list[list[PageItem]], page_heights: list[f
         ]
 
 
-def _blocks(pages_items: list[list[PageItem]]) -> list[Block]:
+def _blocks(pages_items: list[list[PageItem]], page_heights: list[float]) -> list[Block]:
     """Tables as they are; text lines joined into paragraphs, across pages when wrapped."""
     lines = [i.line for items in pages_items for i in items if isinstance(i, PageLine)]
     left_margin, right_margin = _text_margins(lines)
@@ -176,7 +176,7 @@ def _blocks(pages_items: list[list[PageItem]]) -> list[Block]:
 
     def close_paragraph() -> None:
         if open_paragraph:
-            blocks.append(_paragraph(open_paragraph))
+            blocks.append(_paragraph(open_paragraph, page_heights))
             open_paragraph.clear()
 
     for items in pages_items:
@@ -227,7 +227,7 @@ def _continues(previous: PageLine, current: PageLine, left_margin: float, right_
     return 0 <= after.top - before.bottom <= 1.5 * (before.bottom - before.top)
 
 
-def _paragraph(lines: list[PageLine]) -> Paragraph:
+def _paragraph(lines: list[PageLine], page_heights: list[float]) -> Paragraph:
     text = ""
     for page_line in lines:
         line = page_line.line
@@ -237,5 +237,19 @@ def _paragraph(lines: list[PageLine]) -> Paragraph:
             text += " "  # a wrapped Latin word boundary; CJK wraps join directly
         text += piece
     first, last = lines[0].page_number, lines[-1].page_number
-    source = f"page {first}" if first == last else f"pages {first}-{last}"
-    return Paragraph(text, source)
+    if first != last:
+        return Paragraph(text, f"pages {first}-{last}")
+    enclosing = (
+        min(p.line.x0 for p in lines),
+        min(p.line.top for p in lines),
+        max(p.line.x1 for p in lines),
+        max(p.line.bottom for p in lines),
+    )
+    height = page_heights[first - 1]
+    single = lines[0].line if len(lines) == 1 else None
+    cell_boxes = (
+        [pdf_box(b, height) if b is not None else None for b in single.cell_boxes]
+        if single is not None and single.cell_boxes
+        else None
+    )
+    return Paragraph(text, f"page {first}", page=first, box=pdf_box(enclosing, height), cell_boxes=cell_boxes)

@@ -15,7 +15,7 @@ from typing import Any
 from pdfplumber.page import Page
 from pdfplumber.table import TableFinder
 
-from services.parser.document import Cell, Table
+from services.parser.document import Cell, PdfBox, Table
 from services.parser.pdf_text import Char, group_lines, lines_to_cell_text
 
 Edge = dict[str, Any]
@@ -207,14 +207,25 @@ def find_page_tables(page: Page, chars: list[Char], page_number: int) -> list[Pa
     tables: list[PageTable] = []
     for found_table in found:
         number = len(tables) + 1
-        table = build_table(found_table.cells, chars, f"page {page_number}, table {number}")
+        table = build_table(
+            found_table.cells, chars, f"page {page_number}, table {number}", page_number, float(page.height)
+        )
         if table is not None:
             tables.append(table)
     return tables
 
 
-def build_table(cell_boxes: list[BBox], chars: list[Char], source: str) -> PageTable | None:
+def build_table(
+    cell_boxes: list[BBox],
+    chars: list[Char],
+    source: str,
+    page_number: int | None = None,
+    page_height: float | None = None,
+) -> PageTable | None:
     """Rebuild the grid from pdfplumber's cell rectangles and fill it with text.
+
+    With the page's number and height, every cell records its box in PDF coordinates
+    (``document.PdfBox``) so the review desk can show it on the page.
 
     Every distinct left/right edge of a cell is a column boundary and every distinct
     top/bottom a row boundary; a rectangle crossing k boundaries spans k+1 rows or
@@ -250,9 +261,18 @@ def build_table(cell_boxes: list[BBox], chars: list[Char], source: str) -> PageT
     for row, col in sorted(anchors):
         rowspan, colspan = spans[(row, col)]
         text = lines_to_cell_text(group_lines(cell_chars[(row, col)]))
-        cells.append(Cell(text, row, col, rowspan, colspan, f"{source}, r{row + 1}c{col + 1}"))
+        where = pdf_box(anchors[(row, col)], page_height) if page_height is not None else None
+        cells.append(
+            Cell(text, row, col, rowspan, colspan, f"{source}, r{row + 1}c{col + 1}", page_number, where)
+        )
     bbox = (xs[0], ys[0], xs[-1], ys[-1])
     return PageTable(Table(cells, source), bbox, claimed)
+
+
+def pdf_box(box: BBox, page_height: float) -> PdfBox:
+    """pdfplumber's (x0, top, x1, bottom), y down from the top, → PDF points, y up."""
+    x0, top, x1, bottom = box
+    return (round(x0, 2), round(page_height - bottom, 2), round(x1, 2), round(page_height - top, 2))
 
 
 def _boundaries(values: list[float]) -> list[float]:

@@ -59,6 +59,8 @@ class TextLine:
     # A row of an unruled table rebuilt from character positions (``pdf_unruled``): its
     # label and one text per column, blank cells kept as "".
     cells: list[str] | None = None
+    # Their boxes (x0, top, x1, bottom), one per cell where known (None: unknown).
+    cell_boxes: list[tuple[float, float, float, float] | None] | None = None
 
     @property
     def x0(self) -> float:

@@ -12,7 +12,7 @@ confidence of a ruled grid.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.parser.labels import label_completeness, starts_row_label, without_leading_group_debris
 from services.parser.normalize import label_key
@@ -64,6 +64,30 @@ class _Row:
     lines: list[TextLine]
     label: str
     slots: list[list[str]]
+    # Where each column's words sit, (x0, top, x1, bottom) as pdfplumber measures: the
+    # cells' boxes, so the review desk can frame one cell of the row.
+    boxes: list[tuple[float, float, float, float] | None] = field(default_factory=list)
+    columns: list[tuple[float, float]] = field(default_factory=list)
+
+    def place(self, word: _Word, line: TextLine, columns: list[tuple[float, float]]) -> None:
+        column = _column_of(word, columns)
+        self.slots[column].append(word.text)
+        if not self.boxes:
+            self.boxes, self.columns = [None] * len(columns), columns
+        box = self.boxes[column]
+        found = (word.x0, line.top, word.x1, line.bottom)
+        self.boxes[column] = found if box is None else (
+            min(box[0], found[0]), min(box[1], found[1]), max(box[2], found[2]), max(box[3], found[3])
+        )
+
+    def cell_boxes(self, top: float, bottom: float) -> list[tuple[float, float, float, float] | None]:
+        """One box per cell of the emitted line (label first when there is one): a blank
+        cell gets its column's span over the row's band."""
+        boxes = [
+            box if box is not None else (span[0], top, span[1], bottom)
+            for box, span in zip(self.boxes, self.columns, strict=True)
+        ]
+        return ([None] if self.label else []) + boxes if boxes else []
 
 
 def _words(line: TextLine) -> list[_Word]:
@@ -208,7 +232,7 @@ def _header_row(lines: list[TextLine], columns: list[tuple[float, float]], label
             # Whole words: a title's characters stay together even where the numbers
             # below are aligned left and the title is centred.
             if word.x0 > label_right:
-                row.slots[_column_of(word, columns)].append(word.text)
+                row.place(word, line, columns)
             else:
                 row.label += word.text
     row.slots = [["".join(slot)] if slot else [] for slot in row.slots]
@@ -362,7 +386,7 @@ def _overlapping_row(i: int, region: list[TextLine], owner: dict[int, _Row]) -> 
 def _add(row: _Row, line: TextLine, data: list[_Word], columns: list[tuple[float, float]]) -> None:
     row.lines.append(line)
     for word in data:
-        row.slots[_column_of(word, columns)].append(word.text)
+        row.place(word, line, columns)
 
 
 def _cell_text(pieces: list[str]) -> str:
@@ -391,11 +415,13 @@ def _emit(region: list[TextLine], rows: list[_Row]) -> list[TextLine]:
         if row is not None:
             chars = [c for ln in row.lines for c in ln.chars]
             cells = [_cell_text(slot) for slot in row.slots]
+            top, bottom = min(ln.top for ln in row.lines), max(ln.bottom for ln in row.lines)
             merged = TextLine(
                 chars,
-                min(ln.top for ln in row.lines),
-                max(ln.bottom for ln in row.lines),
+                top,
+                bottom,
                 cells=[row.label, *cells] if row.label else cells,
+                cell_boxes=row.cell_boxes(top, bottom) or None,
             )
             out.append(merged)
         elif id(line) not in consumed:

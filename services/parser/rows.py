@@ -8,9 +8,9 @@ so empty fields there may be layout debris rather than blank cells.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from services.parser.document import ExtractedDocument, Paragraph, Table
+from services.parser.document import ExtractedDocument, Paragraph, PdfBox, Position, Table
 from services.parser.labels import is_column_header
 from services.parser.normalize import has_cjk, label_key
 from services.parser.numbers import NumberReading, read_number
@@ -29,6 +29,7 @@ class Token:
     first_col: int | None = None  # grid columns covered (grid rows only)
     last_col: int | None = None
     from_row_above: bool = False  # a rowspan cell anchored in an earlier row
+    position: Position | None = None  # where it sits in the source file
     _reading: NumberReading | None = field(default=None, repr=False)
 
     @property
@@ -126,8 +127,16 @@ def _split_label_numbers(text: str) -> list[str]:
     return ([label] if label else []) + parts[first_value:]
 
 
-def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
-    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go."""
+def text_rows(
+    lines: list[tuple[str, str]],
+    position: Position | None = None,
+    field_boxes: list[PdfBox | None] | None = None,
+) -> list[Row]:
+    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go.
+
+    Each token's position is `position` (the paragraph's) with `col` its field's index,
+    and the field's own box when `field_boxes` has one (a rebuilt PDF table row).
+    """
     rows: list[Row] = []
     for text, source in lines:
         stripped = text.strip()
@@ -135,8 +144,18 @@ def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
             continue
         stripped = _MD_HEADING.sub("", stripped)
         fields = split_line(stripped if "\t" not in text else text)
-        rows.append(Row([Token(f, source) for f in fields], source, is_grid=False))
+        tokens = [Token(f, source, position=_field_position(position, field_boxes, i)) for i, f in enumerate(fields)]
+        rows.append(Row(tokens, source, is_grid=False))
     return rows
+
+
+def _field_position(
+    position: Position | None, field_boxes: list[PdfBox | None] | None, index: int
+) -> Position | None:
+    if position is None:
+        return None
+    box = field_boxes[index] if field_boxes is not None and index < len(field_boxes) else None
+    return replace(position, col=index, box=box or position.box)
 
 
 def grid_rows(table: Table, table_index: int) -> list[Row]:
@@ -150,8 +169,16 @@ def grid_rows(table: Table, table_index: int) -> list[Row]:
                 continue
             seen.add(id(cell))
             source = cell.source or f"{table.source} r{cell.row}c{cell.col}".strip()
+            position = Position(page=cell.page, box=cell.box, table=table_index, row=cell.row, col=cell.col)
             tokens.append(
-                Token(cell.text, source, cell.col, cell.col + cell.colspan - 1, from_row_above=cell.row < r)
+                Token(
+                    cell.text,
+                    source,
+                    cell.col,
+                    cell.col + cell.colspan - 1,
+                    from_row_above=cell.row < r,
+                    position=position,
+                )
             )
         rows.append(Row(tokens, f"{table.source} row {r}".strip(), is_grid=True, table_index=table_index))
     return rows
@@ -161,10 +188,11 @@ def document_rows(document: ExtractedDocument) -> list[Row]:
     """All rows of a document in reading order (paragraph lines become text rows)."""
     rows: list[Row] = []
     table_index = 0
-    for block in document.blocks:
+    for block_index, block in enumerate(document.blocks):
         if isinstance(block, Paragraph):
             lines = [(line, block.source) for line in block.text.split("\n")]
-            rows.extend(text_rows(lines))
+            position = Position(page=block.page, box=block.box, line=block.line, paragraph=block_index)
+            rows.extend(text_rows(lines, position, block.cell_boxes))
         else:
             rows.extend(grid_rows(block, table_index))
             table_index += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.parser.document import Position
 from services.parser.labels import (
     T3_GROUP_OF_ROW,
     LabelMatch,
@@ -571,8 +572,20 @@ def _store(
     if value is not None and value < 0 and not allow_negative:
         confidence *= 0.8
     out.cells[key] = value
+    where = token.position or Position()
     out.details[key] = CellDetail(
-        raw=token.text, marker=reading.marker, source=token.source, confidence=round(confidence, 3), note=note
+        raw=token.text,
+        marker=reading.marker,
+        source=token.source,
+        confidence=round(confidence, 3),
+        note=note,
+        page=where.page,
+        box=list(where.box) if where.box is not None else None,
+        line=where.line,
+        table=where.table,
+        paragraph=where.paragraph,
+        row=where.row,
+        col=where.col,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from celery import Task
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.parser import PARSER_VERSION, parse_document
+from services.review.findings import Correction, apply_corrections
 from shared.celery_app import TASK_NAMES, celery_app
-from shared.models import Document, Stage, Status
+from shared.models import CellCorrection, Document, Stage, Status
+from shared.report import ParsedReport
 from shared.settings import get_settings
 from shared.stages import PermanentStageError, StageOutcome, run_stage
 from shared.storage import ObjectNotFound, open_store
@@ -26,6 +28,7 @@ def parse_stored_document(session: Session, doc: Document) -> StageOutcome:
         raise PermanentStageError(f"stored file {doc.storage_key} is missing") from None
     report = parse_document(data, doc.filename)
     report.parser_version = PARSER_VERSION
+    corrected = _apply_review_corrections(session, doc, report)
     doc.parsed = report.to_json()
     doc.parser_version = PARSER_VERSION
     doc.agency = report.agency
@@ -34,4 +37,17 @@ def parse_stored_document(session: Session, doc: Document) -> StageOutcome:
     doc.report_format = report.report_format
     read = sum(v is not None for v in report.cells.values())
     detail = f"{report.report_format}, {read}/{len(report.cells)} cells read, {len(report.parse_findings)} parse findings"
+    if corrected:
+        detail += f", {len(corrected)} reviewer corrections applied again ({', '.join(corrected)})"
     return StageOutcome(Status.parsed, detail=detail, next_stage=Stage.validate)
+
+
+def _apply_review_corrections(session: Session, doc: Document, report: ParsedReport) -> list[str]:
+    """Reviewers' corrections outlive a re-parse: the reviewer's word on a cell stands over
+    whatever the parser reads again (services/review/desk.py records them)."""
+    if doc.id is None:
+        return []
+    rows = session.exec(
+        select(CellCorrection).where(CellCorrection.document_id == doc.id).order_by(col(CellCorrection.id))
+    ).all()
+    return apply_corrections(report, [Correction(r.cell, r.new_value, r.actor) for r in rows])

@@ -11,5 +11,5 @@ def extract_text(data: bytes) -> ExtractedDocument:
     if looks_binary(data):
         raise UnreadableDocument("unsupported_format", "binary data that is not a known document format")
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
-    blocks = [Paragraph(line, f"line {n}") for n, line in enumerate(text.split("\n"), start=1)]
+    blocks = [Paragraph(line, f"line {n}", line=n) for n, line in enumerate(text.split("\n"), start=1)]
     return ExtractedDocument(blocks=list(blocks))

@@ -85,7 +85,24 @@ def check_document(
 ) -> StageOutcome:
     """Run the rules with the context the database gives and decide; fills findings."""
     doc.text_signature = text_signature(copy_check_text(report))
-    context = ValidationContext(
+    findings = validate(report, validation_context(session, doc, report, aliases))
+    doc.findings = [finding.to_json() for finding in findings]
+    verdict = decide(findings)
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    detail = f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    next_stage = Stage.publish if verdict == "approved" else None
+    return StageOutcome(VERDICT_STATUS[verdict], detail=detail, next_stage=next_stage)
+
+
+def validation_context(
+    session: Session, doc: Document, report: ParsedReport, aliases: dict[str, str]
+) -> ValidationContext:
+    """What the rules need to know beyond the report itself, read from the database.
+
+    Used by the validate stage and by the review desk's re-check after a correction, so
+    both judge a report the same way. Needs `doc.agency_norm` set (the stage sets it).
+    """
+    return ValidationContext(
         as_of=date.today(),
         previous=_previous_year(session, doc),
         members=_member_reports(session, doc, report),
@@ -95,13 +112,6 @@ def check_document(
         submitted_for=doc.agency_key or None,
         aliases=aliases,
     )
-    findings = validate(report, context)
-    doc.findings = [finding.to_json() for finding in findings]
-    verdict = decide(findings)
-    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
-    detail = f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
-    next_stage = Stage.publish if verdict == "approved" else None
-    return StageOutcome(VERDICT_STATUS[verdict], detail=detail, next_stage=next_stage)
 
 
 def _same_agency(doc: Document, year: int | None, statuses: tuple[Status, ...]) -> SelectOfScalar[Document]:

@@ -8,22 +8,20 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from services.ingest.auth import Principal, Role, require
+from services.ingest.decisions import DecisionRefused, approve, reject
 from services.ingest.receiving import document_summary
 from services.ops.actions import NotRetryable, retry_failed_document
 from shared.db import session_scope
 from shared.models import (
-    STAGE_RUNNING,
     ApiToken,
     Document,
     DocumentEvent,
     Publication,
-    Stage,
     Status,
     Upload,
     iso,
-    utcnow,
 )
-from shared.tracking import dispatch_pending, enqueue, set_status
+from shared.tracking import dispatch_pending
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 Anyone = Annotated[Principal, Depends(require(*Role))]
@@ -174,48 +172,27 @@ class ApproveRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def _decide(
-    session: Session, doc: Document, principal: Principal, status_to: Status, reason: str | None
-) -> None:
-    doc.decided_by, doc.decided_at, doc.decision_reason = principal.actor, utcnow(), reason
-    set_status(
-        session,
-        doc,
-        status_to,
-        detail=f"decision: {status_to}" + (f" — {reason}" if reason else ""),
-        actor=principal.actor,
-    )
-
-
 @router.post("/{document_id}/approve")
 def approve_document(
     document_id: int, principal: Reviewer, body: ApproveRequest | None = None
 ) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
-        if doc.status != Status.needs_review:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                f"only documents needing review can be approved (this one is {doc.status})",
-            )
-        _decide(session, doc, principal, Status.approved, body.reason if body else None)
-        enqueue(session, document_id, Stage.publish)
+        try:
+            approve(session, doc, principal, body.reason if body else None)
+        except DecisionRefused as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc))
     dispatch_pending(document_id)
     with session_scope() as session:
         return document_detail(session, load_visible(session, document_id, principal))
-
-
-UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUNNING.values()} - {
-    Status.parsing,
-    Status.validating,
-}
 
 
 @router.post("/{document_id}/reject")
 def reject_document(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
-        if doc.status in UNREJECTABLE:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"a {doc.status} document cannot be rejected")
-        _decide(session, doc, principal, Status.rejected, body.reason)
+        try:
+            reject(session, doc, principal, body.reason)
+        except DecisionRefused as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc))
         return document_detail(session, doc)

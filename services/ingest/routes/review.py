@@ -1,0 +1,265 @@
+"""The review desk's JSON/XLSX API (the web pages call services.review directly).
+
+Routes only authenticate, open the transaction, map `ReviewError`s to their HTTP status
+and send the tasks a commit asked for. Uploaders reach only the cell sources of their
+agencies' documents (404 otherwise, as for documents); the desk itself is for reviewers
+(decisions) and ops (looking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from services.ingest.auth import Principal, Role, require
+from services.review import ReviewError
+from services.review.coverage import live_coverage
+from services.review.desk import (
+    approve_report,
+    claim_document,
+    correct_cell,
+    decide_finding,
+    load_for_review,
+    reject_reason_list,
+    reject_report,
+    release_document,
+    review_view,
+)
+from services.review.export import finding_rows, findings_workbook
+from services.review.queue import QueueFilter, bulk_approve, next_in_queue, queue_entries, queue_page
+from services.review.source import cell_source
+from shared.db import session_scope
+from shared.models import Status
+from shared.settings import get_settings
+from shared.storage import open_store
+from shared.tracking import dispatch_pending
+
+router = APIRouter(prefix="/api/v1/review", tags=["review"])
+sources = APIRouter(prefix="/api/v1/documents", tags=["review"])
+
+Anyone = Annotated[Principal, Depends(require(*Role))]
+Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
+Looker = Annotated[Principal, Depends(require(Role.reviewer, Role.ops))]
+Office = Annotated[Principal, Depends(require(Role.reviewer, Role.ops, Role.publisher))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@contextmanager
+def desk_errors() -> Iterator[None]:
+    try:
+        yield
+    except ReviewError as exc:
+        raise HTTPException(exc.status_code, exc.message) from None
+
+
+def queue_filter(
+    government: str | None = None,
+    agency: str | None = None,
+    year: int | None = None,
+    rule: Annotated[list[str] | None, Query(description="rule IDs (repeat the parameter)")] = None,
+    min_age_hours: Annotated[float | None, Query(ge=0)] = None,
+    max_age_hours: Annotated[float | None, Query(ge=0)] = None,
+    status: Annotated[list[Status] | None, Query(description="default: the documents under review")] = None,
+) -> QueueFilter:
+    return QueueFilter(
+        government=government or None,
+        agency=agency or None,
+        year=year,
+        rule_ids=tuple(rule or ()),
+        min_age_hours=min_age_hours,
+        max_age_hours=max_age_hours,
+        statuses=tuple(status) if status else None,
+    )
+
+
+Filter = Annotated[QueueFilter, Depends(queue_filter)]
+
+
+# --- cell sources -----------------------------------------------------------------------
+
+
+@sources.get(
+    "/{document_id}/cells/{cell}/source",
+    responses={200: {"content": {"image/png": {}, "application/json": {}}}},
+)
+def get_cell_source(document_id: int, cell: str, principal: Anyone) -> Response:
+    """PNG crop of the page around the cell (PDFs) or the source line/row as JSON."""
+    settings = get_settings()
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        found = cell_source(doc, cell, open_store(settings, settings.raw_bucket))
+    headers = {"Cache-Control": "private, max-age=3600", "X-Source-Cached": "1" if found.cached else "0"}
+    return Response(found.body, media_type=found.media_type, headers=headers)
+
+
+# --- the queue, export, coverage ---------------------------------------------------------
+
+
+@router.get("/queue")
+def get_queue(
+    principal: Looker,
+    flt: Filter,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    with session_scope() as session:
+        return queue_page(session, flt, page=page, per_page=per_page)
+
+
+@router.get("/next")
+def get_next(principal: Reviewer, flt: Filter, after: int | None = None) -> dict[str, Any]:
+    """The document to open next (the first of the queue nobody else holds), after `after`."""
+    with session_scope() as session:
+        return {"id": next_in_queue(session, flt, principal, after)}
+
+
+@router.get("/findings.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def export_findings(principal: Looker, flt: Filter) -> Response:
+    with session_scope() as session:
+        entries = queue_entries(session, flt)
+        docs = [
+            (
+                {
+                    "id": e.doc.id,
+                    "submission_no": e.doc.submission_no,
+                    "agency": e.doc.agency or e.doc.agency_key,
+                    "year": e.doc.year or e.doc.year_hint,
+                    "status": e.doc.status.value,
+                    "findings": e.doc.findings,
+                },
+                e.dismissed,
+            )
+            for e in entries
+        ]
+    body = findings_workbook(finding_rows(docs))
+    headers = {"Content-Disposition": 'attachment; filename="findings.xlsx"'}
+    return Response(body, media_type=XLSX, headers=headers)
+
+
+@router.get("/coverage")
+def get_coverage(
+    principal: Office, government: str, year: int, as_of: date | None = None
+) -> dict[str, Any]:
+    with session_scope() as session:
+        return live_coverage(session, government, year, as_of or date.today())
+
+
+@router.get("/reasons")
+def get_reject_reasons(principal: Looker) -> list[dict[str, str]]:
+    return list(reject_reason_list())
+
+
+class BulkApproveRequest(BaseModel):
+    rule_ids: list[str] = Field(min_length=1)
+    dry_run: bool = False
+    government: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    rule: list[str] = Field(default_factory=list, description="the queue's rule filter")
+    min_age_hours: float | None = Field(default=None, ge=0)
+    max_age_hours: float | None = Field(default=None, ge=0)
+
+
+@router.post("/bulk-approve")
+def post_bulk_approve(principal: Reviewer, body: BulkApproveRequest) -> dict[str, Any]:
+    flt = QueueFilter(
+        body.government or None,
+        body.agency or None,
+        body.year,
+        tuple(body.rule),
+        body.min_age_hours,
+        body.max_age_hours,
+    )
+    with desk_errors(), session_scope() as session:
+        result = bulk_approve(session, principal, flt, body.rule_ids, dry_run=body.dry_run)
+    for document_id in result["done"] if not body.dry_run else []:
+        dispatch_pending(document_id)
+    return result
+
+
+# --- one document -------------------------------------------------------------------------
+
+
+@router.get("/{document_id}")
+def get_review(document_id: int, principal: Anyone) -> dict[str, Any]:
+    """Findings with their keys and decisions, corrections, claim and history (uploaders:
+    their agencies' documents only)."""
+    with desk_errors(), session_scope() as session:
+        return review_view(session, load_for_review(session, document_id, principal))
+
+
+@router.post("/{document_id}/claim")
+def post_claim(document_id: int, principal: Reviewer) -> dict[str, Any]:
+    """Take the document for 15 minutes (again to renew); 409 "being reviewed by …"."""
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        return claim_document(session, doc, principal).to_json()
+
+
+@router.post("/{document_id}/release")
+def post_release(document_id: int, principal: Looker) -> dict[str, Any]:
+    """Give the document back (ops may release anyone's claim)."""
+    with desk_errors(), session_scope() as session:
+        released = release_document(session, load_for_review(session, document_id, principal), principal)
+    return {"released": released}
+
+
+class FindingDecisionRequest(BaseModel):
+    finding: str = Field(min_length=1, description="the finding's key, as the review view lists it")
+    decision: str = Field(description="source_wrong | dismissed")
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post("/{document_id}/findings/decide")
+def post_finding_decision(document_id: int, principal: Reviewer, body: FindingDecisionRequest) -> dict[str, Any]:
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        decide_finding(session, doc, principal, body.finding, body.decision, body.reason)
+        return review_view(session, doc)
+
+
+class CorrectionRequest(BaseModel):
+    value: int | float | str | None = Field(description="the number the source shows (null: not filled)")
+    reason: str = Field(default="", max_length=2000)
+    finding: str | None = Field(default=None, description="the finding that led here (recorded as misread)")
+
+
+@router.post("/{document_id}/cells/{cell}/correct")
+def post_correction(document_id: int, cell: str, principal: Reviewer, body: CorrectionRequest) -> dict[str, Any]:
+    """Correct a misread cell; the checks run again at once (answer: the review view)."""
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        correct_cell(session, doc, principal, cell, body.value, body.reason, body.finding)
+        return review_view(session, doc)
+
+
+class ApproveRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/{document_id}/approve")
+def post_approve(document_id: int, principal: Reviewer, body: ApproveRequest | None = None) -> dict[str, Any]:
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        approve_report(session, doc, principal, body.reason if body else None)
+    dispatch_pending(document_id)
+    with session_scope() as session:
+        return review_view(session, load_for_review(session, document_id, principal))
+
+
+class RejectRequest(BaseModel):
+    code: str = Field(min_length=1, description="one of GET /api/v1/review/reasons")
+    text: str = Field(default="", max_length=2000)
+
+
+@router.post("/{document_id}/reject")
+def post_reject(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
+    with desk_errors(), session_scope() as session:
+        doc = load_for_review(session, document_id, principal)
+        reject_report(session, doc, principal, body.code, body.text)
+        return review_view(session, doc)
