@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 ReportFormat = Literal["v2021", "v2019", "pre2019"]
 ReportKind = Literal["agency", "summary"]
-Severity = Literal["error", "warning", "info"]
+# error → rejected; warning → needs review; notice → a harmless deviation from the template,
+# recorded and counted per agency but not holding the report; info → a fact worth showing.
+Severity = Literal["error", "warning", "notice", "info"]
 CellValue = int | float | None
 
 # --- Section 二 -------------------------------------------------------------
@@ -242,6 +244,9 @@ class Finding:
     message_en: str
     cells: list[str] = field(default_factory=list)
     culprit: str | None = None  # the one cell that best explains the failure, if pinned
+    # What the reviewer should check and where, for findings that hold a report (warning, error).
+    question_zh: str | None = None
+    question_en: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
