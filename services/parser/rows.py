@@ -129,12 +129,21 @@ def _split_label_numbers(text: str) -> list[str]:
 def text_rows(lines: list[tuple[str, str]]) -> list[Row]:
     """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go."""
     rows: list[Row] = []
+    md_columns: int | None = None  # columns of the Markdown table being read (its rule line)
     for text, source in lines:
         stripped = text.strip()
-        if not stripped or _MD_RULE.match(stripped) or _PAGE_NUMBER.match(stripped):
+        if _MD_RULE.match(stripped):
+            md_columns = len(split_line(stripped))
+            continue
+        if not stripped.startswith("|"):
+            md_columns = None
+        if not stripped or _PAGE_NUMBER.match(stripped):
             continue
         stripped = _MD_HEADING.sub("", stripped)
         fields = split_line(stripped if "\t" not in text else text)
+        # Markdown ignores a row's cells beyond its table's columns; empty ones there are debris.
+        while md_columns is not None and len(fields) > md_columns and fields[-1] == "":
+            fields.pop()
         rows.append(Row([Token(f, source) for f in fields], source, is_grid=False))
     return rows
 
@@ -161,11 +170,14 @@ def document_rows(document: ExtractedDocument) -> list[Row]:
     """All rows of a document in reading order (paragraph lines become text rows)."""
     rows: list[Row] = []
     table_index = 0
+    lines: list[tuple[str, str]] = []  # consecutive paragraphs: a Markdown table spans several
     for block in document.blocks:
         if isinstance(block, Paragraph):
-            lines = [(line, block.source) for line in block.text.split("\n")]
-            rows.extend(text_rows(lines))
+            lines += [(line, block.source) for line in block.text.split("\n")]
         else:
+            rows.extend(text_rows(lines))
+            lines = []
             rows.extend(grid_rows(block, table_index))
             table_index += 1
+    rows.extend(text_rows(lines))
     return rows

@@ -219,8 +219,8 @@ RULES: tuple[RuleSpec, ...] = (
        why='A fact: the cross-year checks of section 二 are skipped.'),
     # §6.8 peers
     _r("PEER-DUP-TEXT", "warning", "与其他机关报告雷同 / 套用上级文稿", "Text copied from another agency or template",
-       "Section 一 or 五 ≥ 0.9 similar to another agency's report of the same year, or citing a provincial government's own work rules / 涉X舆情 in a county or township body's report.",
-       why="Text copied from another body may not describe this body's work; a person judges."),
+       "Section 一 or 五 ≥ 0.9 similar to another agency's report of the same year (warning), or citing a provincial government's own work rules / 涉X舆情 in a county or township body's report (notice alone).",
+       why="A near-copy of another body's report may not be this body's report: a person judges. A higher government's measures quoted as the body's own change no number: a notice for next year's guidance."),
     # §6.9 aggregates
     _r("AGG-SUM-T3-<row>-<c>", "warning", "汇总报告数据应等于所辖各机关之和", "Summary must equal the sum of its members",
        f"{_ROW}; {_C}.",
