@@ -7,6 +7,11 @@ year / report_format counted as cells), the share of wrong cells the parser flag
 (confidence < 1 or named in a parse finding), wrong cells presented with full confidence,
 and median / p95 milliseconds per report and per PDF page. Only the parse call is timed,
 in one process pinned to one core, after one untimed warm-up parse per format.
+
+Then calibration: per confidence band, over every style (and the real reports of
+../shared/corpus that have a truth file), how many cells fell in the band and the share of
+them that were wrong. A confidence is meant as the probability that the value is right:
+at or above UNCERTAIN_BELOW at most 1 wrong cell in 10,000.
 """
 
 from __future__ import annotations
@@ -25,11 +30,41 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from services.parser import parse_document  # noqa: E402
-from shared.report import UnreadableDocument  # noqa: E402
+from shared.report import UNCERTAIN_BELOW, ParsedReport, UnreadableDocument  # noqa: E402
+from tests.corpus.compare import same_value  # noqa: E402
 from tests.corpus.compare import compare, wrong_at_full_confidence  # noqa: E402
 from tests.corpus.generate import CorpusItem, build_corpus, default_corpus_dir  # noqa: E402
 
 PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
+SHARED = REPO.parent / "shared" / "corpus"
+REAL_REPORTS = (  # (file, truth) of the hand-checked real reports
+    ("seed/000_73a337edb7ff8878.txt", "real/luoyang-xigong-2022.truth.json"),
+    ("real/shanghai-govoffice-2025.pdf-dump.md", "real/shanghai-govoffice-2025.truth.json"),
+    ("real/huaian-hongze-2023.pdf", "real/huaian-hongze-2023.truth.json"),
+)
+# Lower bounds of the confidence bands, highest first; UNCERTAIN_BELOW is one of them.
+BANDS = (1.0, 0.99, 0.95, UNCERTAIN_BELOW, 0.8, 0.6, 0.0)
+
+
+@dataclass
+class Band:
+    cells: int = 0
+    wrong: int = 0
+
+
+def band_of(confidence: float) -> float:
+    return next(b for b in BANDS if confidence >= b)
+
+
+def calibrate(truth_cells: dict[str, object], parsed: ParsedReport, bands: dict[float, Band]) -> None:
+    """Every truth cell the parse gave a value with a confidence, counted in its band."""
+    for key, expected in truth_cells.items():
+        detail = parsed.cell_details.get(key)
+        if detail is None or parsed.cells.get(key) is None:
+            continue  # not read: a null is not presented as a value
+        band = bands.setdefault(band_of(detail.confidence), Band())
+        band.cells += 1
+        band.wrong += not same_value(expected, parsed.cells.get(key))
 
 
 @dataclass
@@ -54,7 +89,9 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(items: list[CorpusItem], *, by_style: bool = False) -> dict[str, FormatStats]:
+def measure(
+    items: list[CorpusItem], *, by_style: bool = False, bands: dict[float, Band] | None = None
+) -> dict[str, FormatStats]:
     stats: dict[str, FormatStats] = {}
     warmed: set[str] = set()
     for item in items:
@@ -80,6 +117,8 @@ def measure(items: list[CorpusItem], *, by_style: bool = False) -> dict[str, For
             entry.unreadable += 1
             entry.wrong += checked
             continue
+        if bands is not None:
+            calibrate(item.truth["cells"], parsed, bands)
         misses = compare(item.truth, parsed)
         entry.wrong += len(misses)
         entry.wrong_flagged += sum(m.flagged for m in misses)
@@ -116,6 +155,44 @@ def _print_row(name: str, s: FormatStats) -> None:
     )
 
 
+def calibrate_real(bands: dict[float, Band]) -> int:
+    """The real reports with a truth file, when ../shared is present; returns how many were read."""
+    import json
+
+    read = 0
+    for relative, truth_file in REAL_REPORTS:
+        path, truth_path = SHARED / relative, SHARED / truth_file
+        if not path.exists() or not truth_path.exists():
+            continue
+        try:
+            parsed = parse_document(path.read_bytes(), path.name)
+        except (UnreadableDocument, ImportError):
+            continue
+        calibrate(json.loads(truth_path.read_text(encoding="utf-8"))["cells"], parsed, bands)
+        read += 1
+    return read
+
+
+def print_calibration(bands: dict[float, Band], real: int) -> None:
+    print()
+    print(f"calibration over every style{f' and {real} real reports' if real else ''}: "
+          f"share of cells wrong per confidence band (UNCERTAIN_BELOW = {UNCERTAIN_BELOW})")
+    print(f"{'band':14} {'cells':>8} {'wrong':>6} {'wrong-rate':>11}")
+    upper = None
+    for low in BANDS:
+        band = bands.get(low, Band())
+        name = "1.0" if low == 1.0 else f"[{low:.2f}, {upper:.2f})"
+        rate = f"{band.wrong / band.cells:.5f}" if band.cells else "-"
+        print(f"{name:14} {band.cells:8d} {band.wrong:6d} {rate:>11}")
+        upper = low
+    certain = [b for low, b in bands.items() if low >= UNCERTAIN_BELOW]
+    cells, wrong = sum(b.cells for b in certain), sum(b.wrong for b in certain)
+    uncertain = [b for low, b in bands.items() if low < UNCERTAIN_BELOW]
+    u_cells, u_wrong = sum(b.cells for b in uncertain), sum(b.wrong for b in uncertain)
+    print(f"≥ {UNCERTAIN_BELOW}: {wrong} wrong of {cells} ({wrong / cells if cells else 0:.6f}; target ≤ 0.0001); "
+          f"< {UNCERTAIN_BELOW}: {u_wrong} wrong of {u_cells}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -131,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     _pin_to_one_core()
     print(f"{len(items)} synthetic reports, {args.per_style} per style, seed {args.seed}")
-    print_table(measure(items, by_style=args.by_style))
+    bands: dict[float, Band] = {}
+    print_table(measure(items, by_style=args.by_style, bands=bands))
+    print_calibration(bands, calibrate_real(bands))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared.report import T4_KEYS, T4_OUTCOMES, UNCERTAIN_BELOW, Finding, ParsedReport
+from shared.report import T4_KEYS, T4_OUTCOMES, UNCERTAIN_BELOW, Finding, ParsedReport, Severity
 
 from .agency import AgencyLevel, body_type
 from .arithmetic import Identity, failing
@@ -200,7 +200,7 @@ def _unparseable(report: ParsedReport) -> list[Finding]:
                    + [f"{k} = '{r}' read as {_shown(report, k)}, note kept" for k, r in annotated])
     # A number with a note, read with certainty, changes no number: a notice, not a question.
     unsure = any(_confidence(report, k) < UNCERTAIN_BELOW for k, _ in annotated)
-    severity = "error" if unreadable else "warning" if unsure else "notice"
+    severity: Severity = "error" if unreadable else "warning" if unsure else "notice"
     return [make_finding("NUM-UNPARSEABLE", zh, en, [k for k, _ in unreadable + annotated], severity=severity)]
 
 

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from services.parser import parse_document
 from services.validator import ValidationContext, decide, validate
 from shared.report import UnreadableDocument
-from tests.corpus.generate import FAST_STYLES, STYLES_BY_NAME, build_corpus, default_corpus_dir, render_fast, truth_for
+from tests.corpus.generate import (
+    FAST_STYLES,
+    STYLES_BY_NAME,
+    build_corpus,
+    default_corpus_dir,
+    render_fast,
+    truth_for,
+)
 
 # Generated reports are published in Y+1; judge them a few months after, as the pipeline would.
 AS_OF = dt.date(2026, 6, 1)
