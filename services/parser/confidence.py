@@ -3,9 +3,11 @@
 A cell's confidence is the probability that its value is the printed one. Table 三 checks
 itself: every cell sits in its row sum, and in its column's （七）总计 or balance. When every
 identity a cell takes part in holds — at least two of them, so that no other value of that
-cell could also fit — the cell is certain, whatever its label or layout looked like. When an
-identity fails, a cell that was already doubtful about its value could be the culprit, and
-says so by dropping further.
+cell could also fit — the cell is certain, whatever its label or layout looked like. When
+identities fail, a cell not read from an exact grid cell that breaks two of them (or every
+one it is in) could be the culprit — a digit lost by the text extraction, say — and drops
+below UNCERTAIN_BELOW: a person compares it with the source before anyone is told the
+report is wrong. A grid cell's text is exact: a sum it breaks is the report's own error.
 
 What the arithmetic cannot settle it does not touch: an 8-number row whose readings all add
 up is exactly such a case, so its cells are left as the table mapper scored them.
@@ -27,8 +29,7 @@ from shared.report import (
 )
 
 CONFIRMED = 0.99  # every identity of the cell holds: certain, yet not a printed grid cell
-SUSPECT_FACTOR = 0.8  # a doubtful value inside a failing identity: it may be the culprit
-VALUE_DOUBT_BELOW = 0.95  # below this the doubt is about the value itself, not the text layout
+SUSPECT_FACTOR = 0.8  # a cell of a text reading that breaks the sums: it may be the culprit
 _EPS = 1e-6
 
 Identity = tuple[tuple[str, ...], tuple[str, ...]]  # Σ left = Σ right
@@ -81,7 +82,8 @@ def confirm_by_arithmetic(
         detail = details.get(key)
         if detail is None or detail.confidence >= CONFIRMED:
             continue
-        if all(held) and len(held) >= 2 and key not in skip:
+        broken = held.count(False)
+        if not broken and len(held) >= 2 and key not in skip:
             detail.confidence = CONFIRMED
-        elif not all(held) and detail.confidence < VALUE_DOUBT_BELOW:
+        elif broken >= 2 or (broken and broken == len(held)):
             detail.confidence = round(detail.confidence * SUSPECT_FACTOR, 3)
