@@ -238,7 +238,7 @@ def rules(markdown: Annotated[bool, typer.Option(help="Print the catalogue as Ma
 
 @app.command()
 def notices(year: Annotated[int, typer.Option(help="Report year")]) -> None:
-    """Per agency, the notices of its latest report of the year (harmless deviations, by rule)."""
+    """Per agency, the notices of its latest validated report of the year (harmless deviations, by rule)."""
     from sqlmodel import col, select
 
     from services.validator.notices import notice_counts, notice_lines
@@ -248,10 +248,11 @@ def notices(year: Annotated[int, typer.Option(help="Report year")]) -> None:
     with session_scope() as session:
         rows = session.exec(
             select(Document.agency_norm, Document.findings)
-            .where(Document.year == year, col(Document.duplicate_of).is_(None), col(Document.findings).is_not(None))
+            .where(Document.year == year, col(Document.duplicate_of).is_(None))
             .order_by(col(Document.id))
         ).all()
-    latest = {agency or "(unknown agency)": findings or [] for agency, findings in rows}  # newest wins
+    # Newest validated report per agency wins (a JSON column holds null until validation).
+    latest = {agency or "(unknown agency)": findings for agency, findings in rows if findings is not None}
     lines = notice_lines(notice_counts(latest.items()))
     typer.echo(f"agency\tnotices\tby rule ({year}, {len(latest)} agencies with a validated report)")
     for line in lines:

@@ -181,9 +181,12 @@ def keys_for_format(report_format: ReportFormat, *, hybrid: bool = False) -> tup
 
 # --- Parse result -----------------------------------------------------------
 
-# A cell read with confidence below this is *uncertain*: the validator warns about it and
-# never rests an error on it, the portal marks it. Above it (e.g. 0.95 for a cell read
-# from a text dump whose layout was unambiguous) the reading counts as certain.
+# A cell's confidence is the probability that its value is the one printed (bench/parse.py
+# measures the calibration per band). Below this a cell is *uncertain*: the validator holds
+# the report for a person (PARSE-LOW-CONFIDENCE) and never rests an error on it, the portal
+# marks it. At or above it (0.95 for a text dump whose layout was unambiguous, 0.99 for a
+# cell the table's arithmetic confirms, 1.0 for a grid cell) the reading counts as certain:
+# at most 1 wrong cell in 10,000.
 UNCERTAIN_BELOW = 0.9
 
 
