@@ -7,6 +7,7 @@ docs/rules.md show exactly what the code does).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -342,20 +343,43 @@ _FAMILY_ASK: dict[str, tuple[str, str]] = {
     "AGG": ("确认汇总数与各成员报告哪一方正确", "decide whether the summary or its members are right"),
     "PARSE": ("确认原表数字与解析读数是否一致", "confirm the number printed in the source equals the value read"),
 }
-_QUESTION_CELLS = 3
+# Rules whose family's question would send the reviewer to the wrong place.
+_RULE_ASK: dict[str, tuple[str, str]] = {
+    "META-PERIOD-CUMULATIVE": (
+        "在正文中确认所述数字是否为本年度数据（而非累计数），并确认表格中的数字也是本年度的",
+        "find the cumulative figure in the text and confirm the tables hold this year's figures only",
+    ),
+    "META-FORMAT-YEAR": ("对照原表的表头确认所用格式", "confirm the format from the headers of the source tables"),
+    "META-CITED-DOC": ("在正文中确认引用的格式文件", "find the cited format notice in the text"),
+}
+_QUESTION_PLACES = 3
+
+
+def _places(keys: list[str], sources: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """Cells to point at, a table-三 row given once ("t3_granted__*") when several of its cells are named."""
+    rows = Counter(k.rsplit("__", 1)[0] for k in keys if k.startswith("t3_") and "__" in k)
+    places: dict[str, str | None] = {}
+    for key in keys:
+        row = key.rsplit("__", 1)[0]
+        place = f"{row}__*" if rows.get(row, 0) > 1 else key
+        places.setdefault(place, sources.get(key))
+    return list(places.items())
 
 
 def reviewer_question(finding: Finding, sources: Mapping[str, str]) -> tuple[str, str]:
     """One line (zh, en): what to check and where — the culprit first, else the finding's cells."""
     spec = spec_for(finding.rule)
     keys = [finding.culprit] if finding.culprit else list(finding.cells)
-    shown = keys[:_QUESTION_CELLS]
-    where_zh = "、".join(f"{k}（{sources[k]}）" if sources.get(k) else k for k in shown)
-    where_en = ", ".join(f"{k} ({sources[k]})" if sources.get(k) else k for k in shown)
-    if len(keys) > len(shown):
-        where_zh += f"等{len(keys)}个单元格"
-        where_en += f" and {len(keys) - len(shown)} more cells"
-    ask_zh, ask_en = _FAMILY_ASK.get(spec.family, ("对照原文核对", "check it against the source"))
+    places = _places(keys, sources)
+    shown = places[:_QUESTION_PLACES]
+    where_zh = "、".join(f"{k}（{src}）" if src else k for k, src in shown)
+    where_en = ", ".join(f"{k} ({src})" if src else k for k, src in shown)
+    if len(places) > len(shown):
+        where_zh += f"等{len(places)}处"
+        where_en += f" and {len(places) - len(shown)} more"
+    ask_zh, ask_en = _RULE_ASK.get(
+        spec.id, _FAMILY_ASK.get(spec.family, ("对照原文核对", "check it against the source"))
+    )
     if not keys:
         return f"{spec.message_zh}：请{ask_zh}。", f"{spec.message_en}: {ask_en}."
     return (
