@@ -76,6 +76,8 @@ class Document(SQLModel, table=True):
         Index("ix_document_status_changed", "status", "status_changed_at"),
         Index("ix_document_sha_agency", "sha256", "agency_key"),
         Index("ix_document_agency_year", "agency_norm", "year"),
+        # One number per version of an agency's report for a year, whatever the workers do.
+        Index("uq_document_series_version", "agency_norm", "year", "version", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,7 +88,9 @@ class Document(SQLModel, table=True):
     size: int
     sha256: str
     storage_key: str
-    # Agency the upload was made for (hint or uploader's scope); scopes duplicates and access.
+    # Agency the upload was made for (the uploader token's agency or the checked `agency`
+    # field): the document is bound to it. It scopes duplicates, access, versions and
+    # superseding; "" only for ops uploads that named no agency (then the parsed one counts).
     agency_key: str = ""
     agency_hint: str | None = None
     year_hint: int | None = None
@@ -97,18 +101,24 @@ class Document(SQLModel, table=True):
     error: str | None = None
     duplicate_of: int | None = Field(default=None, foreign_key="document.id")
 
-    # Claim of the stage now running: who (task id), since when, how many deliveries.
+    # Claim of the stage now running: who (task id), since when, last sign of life, how
+    # many deliveries.
     claim_task_id: str | None = None
     stage_started_at: datetime | None = None
+    claim_heartbeat_at: datetime | None = None
     stage_attempts: int = 0
     last_enqueued_at: datetime | None = None
 
-    # What parsing found (the document's own word, not the hints).
+    # What parsing found (the document's own word, not the hints) ...
     agency: str | None = None
+    # ... except the series key: the bound agency's normalised name (agency_key, else the
+    # parsed agency), under which versions are numbered and published.
     agency_norm: str | None = None
     year: int | None = Field(default=None, index=True)
     report_kind: str | None = None
     report_format: str | None = None
+    # Version of the agency's report for the year, in receipt order: assigned once, when
+    # the document is first validated (services/validator/tasks.py), unique per series.
     version: int | None = None
     parser_version: str | None = None
     parsed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -66,8 +66,12 @@ class Settings(BaseSettings):
     max_stage_attempts: int = 6  # deliveries of one stage before the document is `failed`
     retry_backoff_max: int = 60  # seconds; cap of the exponential retry countdown
     stage_time_limit: int = 300  # seconds a stage may run before the sweeper re-queues it
+    # A running stage renews its claim every `claim_heartbeat_interval` seconds; a claim not
+    # renewed for `claim_heartbeat_timeout` belongs to a dead worker and is taken over.
+    claim_heartbeat_interval: float = 5.0
+    claim_heartbeat_timeout: int = 20
     requeue_waiting_after: int = 600  # seconds a waiting document may sit before re-sending
-    sweep_interval: float = 15.0
+    sweep_interval: float = 5.0
 
     # External portals to push publications to, as JSON:
     # [{"name": "province", "url": "https://…/hook", "secret": "…"}]

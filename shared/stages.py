@@ -10,7 +10,9 @@ reads and fills the document's fields; this module decides what a fault means:
 * a bug in our code → ``failed`` with the exception, so ops can retry after a fix
   instead of the message looping forever;
 * a worker that dies mid-task → the broker delivers again (late ack); after
-  ``max_stage_attempts`` deliveries the document is ``failed`` as a poison file.
+  ``max_stage_attempts`` deliveries the document is ``failed`` as a poison file;
+* not yet (``DeferStage``: the document waits for another one) → back to the stage's
+  waiting status, the task comes again after a short countdown.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from sqlmodel import Session
 
 from shared.db import session_scope
 from shared.logs import bind_log_context
-from shared.models import Document, Stage, Status
+from shared.models import STAGE_WAITING, Document, Stage, Status
 from shared.report import UnreadableDocument
 from shared.settings import get_settings
 from shared.storage import StorageError
-from shared.tracking import Claim, claim_stage, dispatch_pending, fail_stage, finish_stage
+from shared.tracking import Claim, claim_kept_alive, claim_stage, dispatch_pending, fail_stage, finish_stage
 
 log = logging.getLogger("nianbao.stages")
 
@@ -55,6 +57,14 @@ class StageOutcome:
     status: Status
     detail: str = ""
     next_stage: Stage | None = None
+
+
+class DeferStage(Exception):
+    """The stage may not run yet: it waits for another document (reason shown in the
+    history). The document returns to its waiting status and the task comes back later."""
+
+
+DEFER_COUNTDOWN_MAX = 15  # seconds: a deferred stage looks again at least this often
 
 
 class _ClaimLost(Exception):
@@ -84,7 +94,8 @@ def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> No
             f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)",
         )
         return
-    _run_claimed(task, claim, work)
+    with claim_kept_alive(claim):
+        _run_claimed(task, claim, work)
     try:
         dispatch_pending(document_id)
     except TRANSIENT_ERRORS:  # the outbox row stays; the sweeper sends it
@@ -106,6 +117,13 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
                 raise _ClaimLost
     except _ClaimLost:
         log.warning("document %s: claim on %s lost to another delivery", claim.document_id, claim.stage)
+    except DeferStage as exc:
+        with session_scope() as session:
+            finish_stage(session, claim, STAGE_WAITING[claim.stage], detail=f"deferred: {exc}")
+        retries = task.request.retries
+        countdown = min(retry_countdown(retries), DEFER_COUNTDOWN_MAX)
+        # Not a failure: the retry budget of transient faults does not apply.
+        raise task.retry(countdown=countdown, max_retries=retries + 1) from exc
     except UnreadableDocument as exc:
         fail_stage(claim, f"{exc.code}: {exc.message}")
     except PermanentStageError as exc:

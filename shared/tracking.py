@@ -5,7 +5,8 @@ after its worker died, without doing the work twice or losing it:
 
 1. *claim*: one conditional UPDATE moves the document from the stage's waiting status
    to its running status. A redelivery of the same task (same task id) or a claim whose
-   lease (``stage_time_limit``) has expired may take it over; anything else finds the
+   lease has expired (no heartbeat for ``claim_heartbeat_timeout``: the worker died; or
+   running past ``stage_time_limit``: it hung) may take it over; anything else finds the
    document already past the stage, or held by a live worker, and does nothing.
 2. *finish*: another conditional UPDATE (still holding the claim) sets the outcome and
    writes an outbox row for the next stage in the same transaction.
@@ -16,10 +17,13 @@ after its worker died, without doing the work twice or losing it:
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from shared.celery_app import TASK_NAMES, celery_app
@@ -86,11 +90,20 @@ class Claim:
     attempt: int
 
 
+def _claim_abandoned(now: datetime) -> ColumnElement[bool]:
+    """A running stage whose worker is gone: no heartbeat for a while (killed worker), or
+    running past the time limit (a hung one)."""
+    settings = get_settings()
+    return or_(
+        col(Document.stage_started_at) < now - timedelta(seconds=settings.stage_time_limit),
+        col(Document.claim_heartbeat_at) < now - timedelta(seconds=settings.claim_heartbeat_timeout),
+    )
+
+
 def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
     """Take the stage for this task, or return None when there is nothing to do."""
     waiting, running = STAGE_WAITING[stage], STAGE_RUNNING[stage]
     now = utcnow()
-    lease_expired = now - timedelta(seconds=get_settings().stage_time_limit)
     with session_scope() as session:
         result = session.execute(
             update(Document)
@@ -99,9 +112,7 @@ def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
                 or_(
                     col(Document.status) == waiting,
                     (col(Document.status) == running)
-                    & or_(
-                        col(Document.claim_task_id) == task_id, col(Document.stage_started_at) < lease_expired
-                    ),
+                    & or_(col(Document.claim_task_id) == task_id, _claim_abandoned(now)),
                 )
             )
             .values(
@@ -109,6 +120,7 @@ def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
                 status_changed_at=now,
                 claim_task_id=task_id,
                 stage_started_at=now,
+                claim_heartbeat_at=now,
                 stage_attempts=Document.stage_attempts + 1,
             )
         )
@@ -144,6 +156,7 @@ def finish_stage(
             status_changed_at=utcnow(),
             claim_task_id=None,
             stage_started_at=None,
+            claim_heartbeat_at=None,
             stage_attempts=0,
             error=error,
             failed_stage=claim.stage if outcome == Status.failed else None,
@@ -155,6 +168,38 @@ def finish_stage(
     if next_stage is not None:
         enqueue(session, claim.document_id, next_stage)
     return True
+
+
+@contextmanager
+def claim_kept_alive(claim: Claim) -> Iterator[None]:
+    """Renew the claim's heartbeat while the stage runs, from a thread of the worker, so
+    that a killed worker's document is taken over within `claim_heartbeat_timeout`
+    seconds rather than after the whole stage time limit."""
+    interval = get_settings().claim_heartbeat_interval
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                with session_scope() as session:
+                    session.execute(
+                        update(Document)
+                        .where(
+                            col(Document.id) == claim.document_id,
+                            col(Document.claim_task_id) == claim.task_id,
+                        )
+                        .values(claim_heartbeat_at=utcnow())
+                    )
+            except Exception as exc:  # the database is away: the stage itself will find out
+                log.warning("document %s: claim heartbeat failed: %s", claim.document_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"claim-heartbeat-{claim.document_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval)
 
 
 def fail_stage(claim: Claim, reason: str) -> None:
@@ -210,13 +255,12 @@ def requeue_stuck(now: datetime | None = None) -> list[int]:
     """
     settings = get_settings()
     now = now or utcnow()
-    running_cutoff = now - timedelta(seconds=settings.stage_time_limit)
     waiting_cutoff = now - timedelta(seconds=settings.requeue_waiting_after)
     requeued: list[int] = []
     with session_scope() as session:
         for stage in Stage:
             stuck_running = select(Document).where(
-                Document.status == STAGE_RUNNING[stage], col(Document.stage_started_at) < running_cutoff
+                Document.status == STAGE_RUNNING[stage], _claim_abandoned(now)
             )
             stuck_waiting = select(Document).where(
                 Document.status == STAGE_WAITING[stage],

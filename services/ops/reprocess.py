@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from services.ops.actions import REPROCESSABLE
 from services.parser.tasks import parse_stored_document
-from services.validator.tasks import validate_parsed_document
+from services.validator.tasks import recheck_parsed_document
 from shared.db import session_scope
 from shared.models import Document, Status
 from shared.report import UnreadableDocument
@@ -62,7 +62,7 @@ def _candidate(session: Session, doc: Document) -> tuple[Document, Status]:
     """The row as parse and validate would leave it, without touching the stored row."""
     copy = Document.model_validate(doc.model_dump())
     parse_stored_document(session, copy)
-    outcome = validate_parsed_document(session, copy)
+    outcome = recheck_parsed_document(session, copy)
     return copy, outcome.status
 
 

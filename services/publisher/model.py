@@ -49,6 +49,10 @@ class PortalReport:
     # The validator's findings that were accepted at approval, shown on the page so that a
     # reader sees which printed numbers do not add up (the report is published as printed).
     findings: list[Finding] = field(default_factory=list)
+    # The agency the report was submitted for (its series, normalised) when it differs in
+    # form from the printed name: the address follows it, so a report that names another
+    # agency can never take that agency's address.
+    series_agency: str | None = None
 
     @property
     def retracted(self) -> bool:
@@ -56,7 +60,7 @@ class PortalReport:
 
     @property
     def slug(self) -> str:
-        return report_slug(self.agency, self.year)
+        return report_slug(self.series_agency or self.agency, self.year)
 
     @property
     def is_hybrid(self) -> bool:

@@ -17,6 +17,7 @@ import httpx
 from celery import Task
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.agencies import expected_by_government, government_of
 from services.publisher import (
@@ -24,7 +25,6 @@ from services.publisher import (
     Retraction,
     deadline_status_of,
     report_files,
-    report_slug,
     site_files,
     write_site,
 )
@@ -163,19 +163,28 @@ def portal_report(
         superseded_versions=earlier,
         retraction=retraction,
         findings=[Finding.from_json(f) for f in doc.findings or []],
+        series_agency=doc.agency_norm,
+    )
+
+
+def _series_publications(session: Session, doc: Document) -> SelectOfScalar[Document]:
+    """Published documents of the same series (bound agency, year), this one excepted."""
+    return (
+        select(Document)
+        .join(Publication, col(Publication.document_id) == col(Document.id))
+        .where(Publication.agency_norm == (doc.agency_norm or doc.agency), Publication.year == doc.year)
+        .where(col(Document.id) != doc.id)
     )
 
 
 def _earlier_publications(session: Session, doc: Document) -> list[Document]:
-    return list(
-        session.exec(
-            select(Document)
-            .join(Publication, col(Publication.document_id) == col(Document.id))
-            .where(Publication.agency_norm == (doc.agency_norm or doc.agency), Publication.year == doc.year)
-            .where(col(Document.id) != doc.id)
-            .order_by(col(Document.id))
-        )
-    )
+    query = _series_publications(session, doc).where(col(Publication.version) < (doc.version or 1))
+    return list(session.exec(query.order_by(col(Publication.version))))
+
+
+def _newer_publication(session: Session, doc: Document) -> Document | None:
+    query = _series_publications(session, doc).where(col(Publication.version) > (doc.version or 1))
+    return session.exec(query.order_by(col(Publication.version).desc())).first()
 
 
 def _current_reports(session: Session) -> list[PortalReport]:
@@ -210,9 +219,20 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
 
 
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
+    # Hold the portal's turn before looking: two publishes of one series must not cross.
+    _take_portal_turn(session, bump=False)
+    newer = _newer_publication(session, doc)
+    if newer is not None:
+        # A publish that arrives late (a killed publisher's re-queued task) must not put an
+        # older version back over a newer one.
+        return StageOutcome(
+            Status.superseded,
+            detail=f"not published: version {newer.version} (document {newer.id}) is already on "
+            f"the portal; this older version {doc.version} is kept as superseded",
+        )
     doc.published_at = doc.published_at or utcnow()
     report = write_report_pages(session, doc)
-    location = f"reports/{report_slug(report.agency, report.year)}/index.html"
+    location = f"reports/{report.slug}/index.html"
     if _publication(session, doc.id or 0) is None:
         session.add(
             Publication(

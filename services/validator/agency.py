@@ -16,6 +16,10 @@ from typing import Literal
 
 from opencc import OpenCC
 
+from shared.report import Finding
+
+from .catalogue import make_finding
+
 AgencyLevel = Literal["provincial", "prefectural", "county", "township"]
 BodyType = Literal["government", "office", "department"]
 
@@ -26,6 +30,7 @@ _PROVINCE_UNIT = re.compile(r"^[\u4e00-\u9fff]{2,7}?(省|自治区|特别行政�
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,8}?)(自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)")
 _TOWNSHIP = re.compile(r"(镇|乡|街道)(人民政府|政府|办事处)|街道办事处$|街道$|[镇乡]$")
 _SPECIAL_ZONES = ("开发区", "示范区", "新区", "高新区", "园区", "工业区", "保税区", "试验区", "合作区")
+_PLACES_ONLY = re.compile(f"(?:{_PLACE.pattern})+")
 _NOT_A_PLACE = ("城市", "社区", "片区", "景区", "辖区", "市场", "县域")
 
 
@@ -50,6 +55,42 @@ def normalise_agency_name(name: str, aliases: Mapping[str, str] = {}) -> str:  #
             seen.add(text)
             text = table[text]
     return text
+
+
+def same_body(first: str, second: str, aliases: Mapping[str, str] = {}) -> bool:  # noqa: B006 - read only
+    """Whether two names denote the same agency: equal once normalised, or one is the other
+    with its leading place names left off ("洪泽区人民政府" in a title, "淮安市洪泽区人民政府"
+    on the token). The shorter must itself start with a place name, so "公安局" does not
+    match every city's 公安局."""
+    a, b = normalise_agency_name(first, aliases), normalise_agency_name(second, aliases)
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if not longer.endswith(shorter) or not _PLACE.match(shorter):
+        return False
+    return _PLACES_ONLY.fullmatch(longer[: -len(shorter)]) is not None
+
+
+def check_submitted_agency(
+    report_agency: str | None,
+    submitted_for: str | None,
+    aliases: Mapping[str, str] = {},  # noqa: B006 - read only
+) -> list[Finding]:
+    """META-AGENCY-MISMATCH: the report names another body than the one it was uploaded
+    for. The document stays bound to the upload's agency whatever a person decides, so
+    this only asks whether it is a renamed body or a report sent by the wrong agency."""
+    if not submitted_for or not (report_agency or "").strip():
+        return []
+    assert report_agency is not None
+    if same_body(report_agency, submitted_for, aliases):
+        return []
+    return [
+        make_finding(
+            "META-AGENCY-MISMATCH",
+            f"报告标题为“{report_agency}”，提交单位为“{submitted_for}”",
+            f"the report names {report_agency!r}; it was submitted for {submitted_for!r}",
+        )
+    ]
 
 
 def _basic(name: str) -> str:

@@ -56,6 +56,10 @@ RULES: tuple[RuleSpec, ...] = (
     _r("META-AGENCY", "error", "未能识别报告主体（机关名称）", "Reporting agency name missing",
        "The parser found no agency name in the title or preamble.",
        why='Without the agency the report cannot be filed, published or compared: it has to come back.'),
+    _r("META-AGENCY-MISMATCH", "warning", "报告所署机关与提交单位不一致",
+       "The report names another agency than the one it was submitted for",
+       "The upload was made for agency A (the uploader token's agency, or the `agency` field checked against the token) but the title names B, also after aliases and leaving off leading place names. Warning, so a person decides: a renamed body (add an alias) or one agency sending another's report. Versions and superseding always follow the agency of the upload, so the report can never replace B's.",
+       why="Which agency a report belongs to decides who it is published for: a person decides between a renamed body (add an alias) and another agency's report."),
     _r("META-YEAR", "error", "报告年度缺失或不合理", "Report year missing or impossible",
        "No year, a year before 2008, a year after (as_of year − 1), or a title year that differs from the report year.",
        why='The year decides the format, the deadlines and every cross-year check; a wrong year makes the report a different report.'),
@@ -172,16 +176,29 @@ RULES: tuple[RuleSpec, ...] = (
        why='A fact the portal shows, not a deviation.'),
     # §6.6 narrative
     _r("NARR-APPS", "warning", "正文申请数与表三不一致", "Application count in text differs from table 三",
-       "Stated N ∉ {new, new + carried-in, processed}; error when the sentence states this year's count with the report's scope.",
+       "A sentence stating the year's intake (收到/受理/新收 … 政府信息公开/依申请公开申请 … N件) with N ∉ {new, "
+       "new + carried-in, processed}. Error only when clear: a receiving verb, this year, the report's own body. "
+       "Warning when unclear (no verb, bare 申请, cumulative, a 'X政府' subject) or when a part of a "
+       "summary's jurisdiction (本机关, 区政府办, 各部门) states more than the whole. Not compared: results "
+       "(同意公开 …), handled counts (办结/答复, → NARR-RESULTS), other years, months or quarters, other bodies "
+       "(全区/全市/各部门/代表区政府 in an agency report, another level's 全市), 信访/热线/咨询/留言/事项, channel or "
+       "applicant subsets.",
        why="The text and the table disagree on the number of applications; a person decides which is right (error when the sentence clearly states this year's count for this body)."),
     _r("NARR-ZERO-APPS", "error", "正文称未收到申请但表中有数", "Text says no applications; table has some",
-       "Text says 未收到 (政府信息公开/依申请公开) 申请 or 0件 while t3_new_received__total > 0; warning for a narrower subject.",
+       "Text says 未收到 (政府信息公开/依申请公开) 申请 or 0件 for this year and this body while "
+       "t3_new_received__total > 0; warning when unclear (no verb, a 'X政府' subject); a part of a "
+       "summary's jurisdiction is not compared.",
        why='The text denies what the table counts: one of them is wrong.'),
     _r("NARR-RESULTS", "warning", "正文办理结果与表三不一致", "Result counts in text differ from table",
-       "Stated 予以公开/部分公开/不予公开/无法提供/不予处理/其他处理/结转 counts equal the table.",
+       "Stated 予以公开/部分公开/不予公开/无法提供/不予处理/其他处理/结转 counts equal the table; 同意公开 (答复) N件 "
+       "equals 予以公开 or 予以公开 + 部分公开; a handled count (办结/答复/办理 N件) equals （七）总计, "
+       "new + carried-in, or new.",
        why='The text and the table disagree on a result count; a person checks.'),
     _r("NARR-APPEALS", "error", "正文复议诉讼数与表四不一致", "Review/litigation counts in text differ from table 四",
-       "Stated 行政复议 / 行政诉讼 counts, '未发生…' and '均获维持' statements agree with table 四; warning for a narrower subject or when counts include carried-over cases.",
+       "Stated 行政复议 / 行政诉讼 counts, '未发生…' and '均获维持' statements agree with table 四; a part of a "
+       "summary's jurisdiction only when it states more than the whole; other bodies', other years' and a review "
+       "organ's counts (收到行政复议申请) are not compared. Warning when the subject is unclear or when counts include "
+       "carried-over cases.",
        why='The text and table 四 disagree; a person checks (error when the statement is unambiguous).'),
     _r("NARR-NORMATIVE", "warning", "正文规范性文件数与表二不一致", "Normative-document count differs from table 二",
        "Stated 制发/印发 (行政)规范性文件 N equals the table.",

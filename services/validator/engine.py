@@ -14,7 +14,7 @@ from typing import Literal
 
 from shared.report import UNCERTAIN_BELOW, Finding, ParsedReport, Severity
 
-from .agency import AgencyLevel, derive_level
+from .agency import AgencyLevel, check_submitted_agency, derive_level
 from .aggregate import check_aggregate
 from .catalogue import is_known_rule, make_finding, reviewer_question, spec_for
 from .copied_text import PeerTextIndex, check_peer_copies
@@ -55,6 +55,8 @@ class ValidationContext:
     expected_members: list[str] | None = None  # who should have reported (to list who has not)
     peers: PeerTextIndex | None = None  # other agencies' texts of the same year
     agency_level: str | None = None  # from a registry, if known
+    submitted_for: str | None = None  # the agency the upload was made for (bound), if any
+    aliases: Mapping[str, str] = field(default_factory=dict)  # old agency name → current
     severity_overrides: Mapping[str, str] = field(
         default_factory=dict
     )  # rule ID / prefix → severity or "off"
@@ -64,6 +66,7 @@ def validate(report: ParsedReport, context: ValidationContext) -> list[Finding]:
     level = _agency_level(report, context)
     findings: list[Finding] = []
     findings += check_metadata(report, context.as_of, level)
+    findings += check_submitted_agency(report.agency, context.submitted_for, context.aliases)
     findings += check_sections(report)
     findings += check_tables(report)
     findings += check_cells(report)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from shared.report import Finding, ParsedReport, t3_key
 
@@ -16,15 +17,19 @@ from .catalogue import make_finding
 from .cells import RESULT_GROUPS, CellReader, Number, fmt, other_rows, t3_layout
 from .narrative_text import (
     NOT_APPLICATIONS,
+    NUMBER,
     Figure,
+    Scope,
     clause_end,
+    clause_start,
+    cn_number,
     figures_after,
     is_cumulative,
-    mentions_other_year,
+    other_period,
     percent_after,
     prepare,
     sentences,
-    subject_is_part,
+    subject_scope,
 )
 
 NARRATIVE_SECTIONS = ("0", "1", "5", "6")
@@ -35,39 +40,166 @@ APPLICATION_OBJECT = re.compile(
     r"(?:依申请公开政府信息|政府信息公开|依申请公开|信息公开)申请|依申请公开(?!工作|办理|情况|方面|渠道|平台|制度|流程|事项)"
 )
 NEGATION_BEFORE_OBJECT = re.compile(
-    r"(?:未|没有|尚未)(?:收到|接到|受理|接收|有|发生)?(?P<filler>[^,;]*)$|无$"
+    r"(?:未|没有|尚未)(?:收到|接到|受理|接收|有|发生)?(?P<filler>[^,;:]*)$|无$"
 )
 # What may stand between "未收到" and its object without narrowing it: "公民、法人或其他组织提出的".
 NEUTRAL_FILLER = re.compile(r"^(?:任何|过|有关|公民|法人|或|和|及|其他组织|个人|企业|提出|的|、|社会公众|群众|申请人|新的)*$")
+# Verbs that make the figure the year's intake (the table's 一、本年新收) or its handling (（七）总计).
+RECEIVED_VERB = re.compile(r"新收|受理|收到|接到|接收|收悉|登记")
+PROCESSED_VERB = re.compile(r"办结|答复|回复|办理|处理|完成")
+# Between object and figure: a result (同意公开答复N件 is the granted count, not the intake), a
+# second thing counted with it (申请和咨询N件), or a subset (当面申请, 自然人申请) — not the total.
+RESULT_IN_GAP = re.compile(r"公开|同意|不予|无法|部分|结转|转结|撤回|告知|驳回|延期|逾期|按时|按期")
+COMBINED_IN_GAP = re.compile(r"及|和|、|与|或|以及|申请")
+# What may stand between a count's keyword and its figure and leave the count as it is
+# ("申请数量为3件", "申请共计3件", "依申请公开办结4件"); anything else ("数量较上年增加5件",
+# "最多的为某局15件", "答复书3份") makes it another figure.
+FILLER_GAP = re.compile(
+    r"^(?:共计?|合计|总计|总数|总量|件数|数量|受理量|数|为|达到?|了|计|累计|是|约|近|有|本年度?|全年|年内|新收|受理|收到|"
+    r"接收|接到|办结|答复|办理|回复|完成|处理|并|已|均|全部|请求|件|的|总件数)*$"
+)
+SUBSET_BEFORE = re.compile(
+    r"其中|网上|网络|在线|当面|现场|信函|邮寄|邮件|传真|电话|平台|渠道|窗口|自然人|法人|企业|公民|律师|个人|转办|转来|转交"
+)
+# "共收到3件政府信息公开申请", "收到8份申请": the figure before its object.
+RECEIVED_BEFORE_OBJECT = re.compile(
+    rf"(?P<verb>新收|受理|收到|接到|接收)(?P<gap>[了共计到]{{0,3}})(?P<num>{NUMBER})\s?(?:件|份|宗)的?"
+    r"(?P<object>(?:依申请公开政府信息|政府信息公开|依申请公开|信息公开)?申请)(?!人|书|表|材料|事项)"
+)
+# "受理申请859件" inside a paragraph on 依申请公开: a bare object, so the statement is unclear.
+BARE_APPLICATION = re.compile(r"(?:新收|受理|收到|接到|接收)到?申请(?!人|书|表|材料|事项)")
+# "…申请25件，其中新收23件": the intake named inside an application sentence.
+NEW_RECEIVED = re.compile(r"(?:本年度?|年内|当年)?新(?:收到?|接收|受理)(?!政府信息|依申请|信息公开|申请)")
+# "…受理申请1295件，办结1191件": the handled count named inside an application sentence.
+PROCESSED_COUNT = re.compile(r"(?<!正在)(?<!仍在)(?<![未中])(?:办结|答复|回复|办理)(?:完毕|了)?(?!率|时限|期限|结果|情况|中)")
+ABOUT_APPLICATIONS = re.compile(r"信息公开申请|依申请公开|政府信息公开")
+
+Quantity = Literal["received", "processed"]
 
 
 @dataclass(frozen=True)
 class AppStatement:
+    """A count of applications for government information stated in section 一."""
+
+    quantity: Quantity  # the year's intake (一、本年新收) or the handled total (（七）总计)
     value: float | None  # None: "未收到…申请" (zero, without a figure)
     quote: str
-    this_year: bool  # not cumulative
-    part_scope: bool
+    this_year: bool  # not cumulative ("截至…累计")
+    scope: Scope  # whose figure: this report's body, a part of it (summary), or unclear
+    clear: bool  # a receiving verb and a 政府信息公开/依申请公开 object: the intake beyond doubt
+
+    @property
+    def decisive(self) -> bool:
+        """Clear enough that a mismatch means a wrong number (error); otherwise at most a warning."""
+        return self.clear and self.this_year and self.scope == "own"
 
 
-def application_statements(text: str, year: int | None, summary: bool) -> list[AppStatement]:
-    out = []
+def _clause_prefix(sentence: str, pos: int) -> str:
+    return sentence[clause_start(sentence, pos) : pos]
+
+
+def _skip_period_or_kind(sentence: str, pos: int, year: int | None, within: bool = False) -> bool:
+    """Another year's, a part of the year's, or another thing's figure (信访, 热线, 网上申请 …): not compared.
+
+    `within`: the keyword names a part of the sentence's total by itself ("其中新收23件"), so 其中 is no subset.
+    """
+    prefix = _clause_prefix(sentence, pos)
+    subset = SUBSET_BEFORE.search(prefix[-8:].replace("其中", "") if within else prefix[-8:])
+    return other_period(sentence[:pos], year) or bool(NOT_APPLICATIONS.search(prefix[-12:])) or bool(subset)
+
+
+def application_statements(text: str, year: int | None, summary: bool, agency: str | None) -> list[AppStatement]:
+    out: list[AppStatement] = []
+    previous = ""
     for sentence in sentences(text):
-        for m, fig in figures_after(sentence, APPLICATION_OBJECT):
-            start = max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1
-            prefix = sentence[start : m.start()]
-            negated = NEGATION_BEFORE_OBJECT.search(prefix)
-            if negated and negated.group("filler") is not None and not NEUTRAL_FILLER.match(negated.group("filler")):
-                continue  # "未收到涉及X的申请" is about a kind of application, not all of them
-            if mentions_other_year(prefix, year) or NOT_APPLICATIONS.search(prefix[-12:]):
+        about = bool(ABOUT_APPLICATIONS.search(sentence) or ABOUT_APPLICATIONS.search(previous))
+        previous = sentence
+        found = _object_first(sentence, year, summary, agency)
+        found += _object_after(sentence, year, summary, agency)
+        if about:
+            found += _bare_or_inner(sentence, year, summary, agency, has_object=bool(found))
+        seen: set[tuple[str, float | None, str]] = set()
+        for s in found:
+            if s.scope != "other" and (s.quantity, s.value, s.quote) not in seen:
+                seen.add((s.quantity, s.value, s.quote))
+                out.append(s)
+    return out
+
+
+def _object_first(sentence: str, year: int | None, summary: bool, agency: str | None) -> list[AppStatement]:
+    """"(共)?(收到|受理|新收…)政府信息公开申请N件" and "未收到…申请" (§6.6)."""
+    out = []
+    for m, fig in figures_after(sentence, APPLICATION_OBJECT, units="件|份|宗"):
+        prefix = _clause_prefix(sentence, m.start())
+        negated = NEGATION_BEFORE_OBJECT.search(prefix)
+        if negated and negated.group("filler") is not None and not NEUTRAL_FILLER.match(negated.group("filler")):
+            continue  # "未收到涉及X的申请" is about a kind of application, not all of them
+        if _skip_period_or_kind(sentence, m.start(), year):
+            continue
+        scope = subject_scope(sentence[: m.start()], summary, agency)
+        if negated:
+            follow = sentence[m.end() : clause_end(sentence, m.end())]
+            if re.match(r"的(?!情况|情形)", follow) or NOT_APPLICATIONS.search(follow):
+                continue  # "未收到政府信息公开申请的投诉举报": no claim about the applications
+            if fig is None:  # "年内未收到…申请1件" contradicts itself and counts nothing
+                out.append(AppStatement("received", None, sentence[clause_start(sentence, m.start()) :
+                                                                   clause_end(sentence, m.end())],
+                                        not is_cumulative(prefix), scope, clear=True))
+            continue
+        if fig is None or NOT_APPLICATIONS.search(fig.gap) or COMBINED_IN_GAP.search(fig.gap):
+            continue
+        if RESULT_IN_GAP.search(fig.gap):
+            continue  # "依申请公开同意公开答复N件": a result, read by check_results
+        if not FILLER_GAP.match(fig.gap):
+            continue
+        if PROCESSED_VERB.search(fig.gap):
+            quantity: Quantity = "processed"  # "依申请公开办结N件"
+        elif RECEIVED_VERB.search(prefix) or RECEIVED_VERB.search(fig.gap):
+            quantity = "received"
+        elif PROCESSED_VERB.search(prefix):
+            quantity = "processed"  # "共办理政府信息公开申请N件"
+        else:
+            quantity = "received"
+        clear = quantity == "received" and bool(RECEIVED_VERB.search(prefix) or re.search(r"数量?为|总数", fig.gap))
+        out.append(AppStatement(quantity, fig.value, fig.quote, not is_cumulative(prefix), scope, clear))
+    return out
+
+
+def _object_after(sentence: str, year: int | None, summary: bool, agency: str | None) -> list[AppStatement]:
+    """"共收到3件政府信息公开申请", "共收到8份申请"."""
+    out = []
+    for m in RECEIVED_BEFORE_OBJECT.finditer(sentence):
+        value = cn_number(m.group("num"))
+        prefix = _clause_prefix(sentence, m.start())
+        if value is None or _skip_period_or_kind(sentence, m.start(), year):
+            continue
+        quote = sentence[clause_start(sentence, m.start()) : m.end()]
+        clear = m.group("object") != "申请"
+        out.append(AppStatement("received", value, quote, not is_cumulative(prefix),
+                                subject_scope(sentence[: m.start()], summary, agency), clear))
+    return out
+
+
+def _bare_or_inner(
+    sentence: str, year: int | None, summary: bool, agency: str | None, has_object: bool
+) -> list[AppStatement]:
+    """Counts named without their object in a sentence about applications: never decisive alone."""
+    out = []
+    keywords: list[tuple[re.Pattern[str], Quantity, bool]] = [(BARE_APPLICATION, "received", False)]
+    if has_object:
+        keywords += [(NEW_RECEIVED, "received", True), (PROCESSED_COUNT, "processed", False)]
+    for keyword, quantity, clear in keywords:
+        for m, fig in figures_after(sentence, keyword, units="件|份|宗", max_gap=4):
+            if fig is None or not FILLER_GAP.match(fig.gap.replace("申请", "")):
                 continue
-            part = summary and subject_is_part(sentence[: m.start()])
-            if negated:
-                if fig is None:  # "年内未收到…申请1件" contradicts itself and counts nothing
-                    out.append(AppStatement(None, sentence[start : clause_end(sentence, m.end())], True, part))
+            prefix = _clause_prefix(sentence, m.start())
+            if (_skip_period_or_kind(sentence, m.start(), year, within=keyword is NEW_RECEIVED)
+                    or RESULT_IN_GAP.search(fig.gap + prefix)):
                 continue
-            if fig is None or NOT_APPLICATIONS.search(fig.gap):
-                continue
-            out.append(AppStatement(fig.value, fig.quote, not is_cumulative(prefix), part))
+            if quantity == "processed" and (RESULT_KEYWORDS.search(prefix) or re.search(r"[^,;:]申请", prefix)):
+                continue  # "予以公开答复2件", "…申请办理2件" was read with its object
+            out.append(AppStatement(quantity, fig.value, fig.quote, not is_cumulative(prefix),
+                                    subject_scope(sentence[: m.start()], summary, agency), clear))
     return out
 
 
@@ -75,38 +207,43 @@ def _t3_total(reader: CellReader, row: str) -> Number | None:
     return reader.value(t3_key(row, "total"))
 
 
-def check_applications(report: ParsedReport, text: str) -> list[Finding]:
+def check_applications(report: ParsedReport, statements: list[AppStatement]) -> list[Finding]:
+    """NARR-APPS / NARR-ZERO-APPS on the year's intake; handled counts go to check_results."""
     reader = CellReader(report)
     new = _t3_total(reader, "new_received")
     carried = _t3_total(reader, "carried_over")
     processed = _t3_total(reader, "total_processed")
-    statements = application_statements(text, report.year, report.report_kind == "summary")
+    received = [s for s in statements if s.quantity == "received"]
     out: list[Finding] = []
-    out += _all_zero_but_text(report, statements)
+    out += _all_zero_but_text(report, received)
     if new is None:
         return out
     candidates: set[Number] = {v for v in (new, processed, None if carried is None else new + carried) if v is not None}
-    zero_claims = [s for s in statements if s.value in (None, 0)]
+    # A part of the jurisdiction (summary report) is checked only against the whole: it cannot exceed it.
+    zero_claims = [s for s in received if s.value in (None, 0) and s.scope != "part"]
     if new > 0 and zero_claims:
-        s = zero_claims[0]
+        s = min(zero_claims, key=lambda s: not s.decisive)
         out.append(make_finding(
             "NARR-ZERO-APPS",
             f"正文“{s.quote}”，但表三本年新收{fmt(new)}件",
             f"text says '{s.quote}' but table 三 shows {fmt(new)} new applications",
-            ["t3_new_received__total"], severity="warning" if s.part_scope else "error"))
-    mismatched = [(s, s.value) for s in statements if s.value and s.value not in candidates]
+            ["t3_new_received__total"], severity="error" if s.decisive else "warning"))
+    mismatched = [s for s in received if s.value and (
+        s.value > max(candidates) if s.scope == "part" else s.value not in candidates)]
     if mismatched:
-        s, stated = mismatched[0]
-        severe = s.this_year and not s.part_scope
+        s = min(mismatched, key=lambda s: not s.decisive)
+        stated = s.value or 0
         shown = "、".join(fmt(c) for c in sorted(candidates))
+        part = "（部分机关的数字，却大于全表）" if s.scope == "part" else ""
         out.append(make_finding(
             "NARR-APPS",
-            f"正文“{s.quote}”称{fmt(stated)}件，表三本年新收{fmt(new)}件、上年结转{fmt(carried or 0)}件、"
+            f"正文“{s.quote}”称{fmt(stated)}件{part}，表三本年新收{fmt(new)}件、上年结转{fmt(carried or 0)}件、"
             f"办理{fmt(processed or 0)}件（可接受：{shown}）",
-            f"text '{s.quote}' states {fmt(stated)}; table 三: new {fmt(new)}, carried-in {fmt(carried or 0)}, "
+            f"text '{s.quote}' states {fmt(stated)}{' for a part, more than the whole' if part else ''}; "
+            f"table 三: new {fmt(new)}, carried-in {fmt(carried or 0)}, "
             f"processed {fmt(processed or 0)} (accepted: {shown})",
             ["t3_new_received__total", "t3_carried_over__total", "t3_total_processed__total"],
-            severity="error" if severe else "warning"))
+            severity="error" if s.decisive else "warning"))
     return out
 
 
@@ -114,7 +251,7 @@ def _all_zero_but_text(report: ParsedReport, statements: list[AppStatement]) -> 
     t3_values = [v for k, v in report.cells.items() if k.startswith("t3_") and v is not None]
     if not t3_values or any(v != 0 for v in t3_values):
         return []
-    stated = [s for s in statements if s.value and s.this_year and not s.part_scope]
+    stated = [s for s in statements if s.value and s.decisive]
     if not stated:
         return []
     return [make_finding(
@@ -125,25 +262,31 @@ def _all_zero_but_text(report: ParsedReport, statements: list[AppStatement]) -> 
 # --- results -------------------------------------------------------------------
 
 RESULT_KEYWORDS = re.compile(
-    r"(?P<granted_partial>予以公开(?:及|和|与|、|或)部分公开)|(?P<granted>(?<!不)予以公开)|(?P<partial>部分公开)"
+    r"(?P<granted_partial>(?:予以|同意)公开(?:及|和|与|、|或)部分公开)|(?P<granted>(?<!不)予以公开)"
+    r"|(?P<agreed>(?<!不)同意(?:予以)?公开)|(?P<partial>部分公开)"
     r"|(?P<denied>不予公开)|(?P<unable>无法提供)|(?P<ignored>不予处理)|(?P<other>其他处理)"
     r"|(?P<carried_over>上一?年度?(?:结转|转结))"
     r"|(?P<carried_forward>(?:结转|转结|转入)(?:至|到)?下一?年度?(?:继续)?(?:办理)?)"
 )
+COMPARISON = re.compile(r"较|比|同比|环比|增加|减少|增长|下降|上升|持平|最多|最少")
 RESULT_ZH = {
-    "granted_partial": "予以公开及部分公开", "granted": "予以公开", "partial": "部分公开", "denied": "不予公开",
-    "unable": "无法提供", "ignored": "不予处理", "other": "其他处理", "carried_over": "上年结转",
-    "carried_forward": "结转下年度",
+    "granted_partial": "予以公开及部分公开", "granted": "予以公开", "agreed": "予以公开（或予以公开及部分公开）",
+    "partial": "部分公开", "denied": "不予公开", "unable": "无法提供", "ignored": "不予处理", "other": "其他处理",
+    "carried_over": "上年结转", "carried_forward": "结转下年度", "processed": "办理总计（或本年新收+上年结转）",
 }
+
+
+def _result_rows(reader: CellReader, quantity: str) -> tuple[str, ...]:
+    groups = {**RESULT_GROUPS, "other": other_rows(t3_layout(reader.report)), "granted_partial": ("granted", "partial"),
+              "agreed": ("granted",), "carried_over": ("carried_over",), "carried_forward": ("carried_forward",),
+              "processed": ("total_processed",)}
+    return tuple(groups[quantity])
 
 
 def table_result(reader: CellReader, quantity: str) -> Number | None:
     """The table's figure for a narrative quantity; a blank row total falls back to its parts."""
-    layout = t3_layout(reader.report)
-    groups = {**RESULT_GROUPS, "other": other_rows(layout), "granted_partial": ("granted", "partial"),
-              "carried_over": ("carried_over",), "carried_forward": ("carried_forward",)}
     total: Number = 0
-    for row in groups[quantity]:
+    for row in _result_rows(reader, quantity):
         v = reader.value(t3_key(row, "total"))
         if v is None:
             return None
@@ -155,7 +298,21 @@ def table_result(reader: CellReader, quantity: str) -> Number | None:
     return total
 
 
-def result_figures(text: str, year: int | None, summary: bool) -> list[tuple[str, Figure]]:
+def accepted_results(reader: CellReader, quantity: str) -> list[Number]:
+    """The table figures a stated count may equal: "同意公开" is 予以公开 alone or with 部分公开;
+    a handled count (办结/答复/办理) is （七）总计, everything there was to handle, or — as in
+    "收到申请3件，均已答复3件" — the year's new applications only."""
+    if quantity == "agreed":
+        options = [table_result(reader, "granted"), table_result(reader, "granted_partial")]
+    elif quantity == "processed":
+        new, carried = _t3_total(reader, "new_received"), _t3_total(reader, "carried_over")
+        options = [table_result(reader, "processed"), new, None if new is None or carried is None else new + carried]
+    else:
+        options = [table_result(reader, quantity)]
+    return [v for v in options if v is not None]
+
+
+def result_figures(text: str, year: int | None, summary: bool, agency: str | None) -> list[tuple[str, Figure]]:
     out = []
     previous = ""
     for sentence in sentences(text):
@@ -168,26 +325,34 @@ def result_figures(text: str, year: int | None, summary: bool) -> list[tuple[str
                 continue
             quantity = m.lastgroup or ""
             prefix = fig.clause_prefix
-            if quantity != "carried_over" and mentions_other_year(prefix, year):
+            if quantity != "carried_over" and other_period(sentence[: m.start()], year):
                 continue
-            if is_cumulative(prefix) or (summary and subject_is_part(sentence[: m.start()])):
+            if is_cumulative(prefix) or NOT_APPLICATIONS.search(fig.gap) or COMPARISON.search(fig.gap):
+                continue
+            if subject_scope(sentence[: m.start()], summary, agency) in ("part", "other"):
                 continue
             out.append((quantity, fig))
     return out
 
 
-def check_results(report: ParsedReport, text: str) -> list[Finding]:
+def check_results(report: ParsedReport, text: str, statements: list[AppStatement]) -> list[Finding]:
+    """NARR-RESULTS: stated result counts, and handled totals (办结/答复 N件), against table 三."""
     reader = CellReader(report)
+    stated = [(q, f.value, f.quote) for q, f in result_figures(text, report.year, report.report_kind == "summary",
+                                                                report.agency)]
+    stated += [("processed", s.value, s.quote) for s in statements
+               if s.quantity == "processed" and s.value is not None and s.scope != "part"]
     mismatches = []
-    for quantity, fig in result_figures(text, report.year, report.report_kind == "summary"):
-        table = table_result(reader, quantity)
-        if table is not None and abs(table - fig.value) > 1e-9:
-            mismatches.append((quantity, fig, table))
+    for quantity, value, quote in stated:
+        accepted = accepted_results(reader, quantity)
+        if accepted and all(abs(t - value) > 1e-9 for t in accepted):
+            mismatches.append((quantity, value, quote, accepted[0]))
     if not mismatches:
         return []
-    zh = "；".join(f"“{f.quote}”而表三{RESULT_ZH[q]}为{fmt(t)}" for q, f, t in mismatches)
-    en = "; ".join(f"'{f.quote}' but table 三 {q} = {fmt(t)}" for q, f, t in mismatches)
-    return [make_finding("NARR-RESULTS", zh, en, ["t3_total_processed__total"])]
+    zh = "；".join(f"“{quote}”而表三{RESULT_ZH[q]}为{fmt(t)}" for q, _, quote, t in mismatches)
+    en = "; ".join(f"'{quote}' but table 三 {q} = {fmt(t)}" for q, _, quote, t in mismatches)
+    cells = [t3_key(row, "total") for q, *_ in mismatches for row in _result_rows(reader, q)]
+    return [make_finding("NARR-RESULTS", zh, en, cells)]
 
 
 def check_percentages(report: ParsedReport, text: str) -> list[Finding]:
@@ -197,7 +362,7 @@ def check_percentages(report: ParsedReport, text: str) -> list[Finding]:
     if not bases:
         return []
     wrong = []
-    for _, fig in result_figures(text, report.year, report.report_kind == "summary"):
+    for _, fig in result_figures(text, report.year, report.report_kind == "summary", report.agency):
         stated = percent_after(fig)
         if stated is None:
             continue
@@ -222,6 +387,7 @@ APPEAL_KEYWORDS = re.compile(
 APPEAL_NEGATION = re.compile(r"(?:未发生|未有|没有|无|未出现|未被|未收到|未接到|未涉及)[^\d,;]{0,20}$")
 OUTCOME_WORDS = re.compile(r"纠错|纠正|撤销|败诉|确认违法")
 OUTCOME_IN_GAP = re.compile(r"维持|纠错|纠正|撤销|败诉|胜诉|违法|审结|结果|决定|率|诉讼|复议")
+REVIEW_ORGAN = re.compile(r"(?:收到|受理|办理|审理|接到|接收|承办|审结)[^被]{0,3}$")
 ALL_UPHELD = re.compile(r"(?:均|全部|都)(?:获|被|予以)?维持")
 T4_TOTALS = {"review": ("t4_review_total",), "suit": ("t4_suit_direct_total", "t4_suit_after_review_total")}
 T4_CORRECTED = {"review": ("t4_review_corrected",), "suit": ("t4_suit_direct_corrected", "t4_suit_after_review_corrected")}
@@ -241,15 +407,21 @@ def check_appeals(report: ParsedReport, text: str) -> list[Finding]:
         for m, fig in figures_after(sentence, APPEAL_KEYWORDS, units="件|起|宗|次|个"):
             kind = m.lastgroup or ""
             groups = ("review", "suit") if kind == "both" else (kind,)
-            prefix = sentence[max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1 : m.start()]
-            part = summary and subject_is_part(sentence[: m.start()])
-            if APPEAL_NEGATION.search(prefix):
-                problems += _negated_appeals(reader, sentence, m, groups, part)
+            prefix = _clause_prefix(sentence, m.start())
+            scope = subject_scope(sentence[: m.start()], summary, report.agency)
+            if scope == "other" or other_period(sentence[: m.start()], report.year):
                 continue
-            if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or mentions_other_year(prefix, report.year):
+            part = scope == "part"
+            if APPEAL_NEGATION.search(prefix):
+                if not part:  # a part of the jurisdiction without cases says nothing of the whole
+                    problems += _negated_appeals(reader, sentence, m, groups, scope == "unclear")
+                continue
+            if fig is None or OUTCOME_IN_GAP.search(fig.gap.replace("各", "")) or COMPARISON.search(fig.gap):
                 continue
             if is_cumulative(prefix):
                 continue
+            if REVIEW_ORGAN.search(prefix):
+                continue  # "收到行政复议申请N件": the body deciding others' reviews, not table 四's cases
             groups_with_figures.update(groups)
             problems += _stated_appeals(reader, fig, groups, each="各" in fig.gap, part=part)
         if groups_with_figures and ALL_UPHELD.search(sentence):
@@ -266,9 +438,9 @@ def check_appeals(report: ParsedReport, text: str) -> list[Finding]:
 
 
 def _negated_appeals(
-    reader: CellReader, sentence: str, m: re.Match[str], groups: tuple[str, ...], part: bool
+    reader: CellReader, sentence: str, m: re.Match[str], groups: tuple[str, ...], unclear: bool
 ) -> list[tuple[str, str, list[str], bool]]:
-    clause = sentence[max(sentence.rfind(ch, 0, m.start()) for ch in ",;!?。") + 1 : clause_end(sentence, m.end())]
+    clause = sentence[clause_start(sentence, m.start()) : clause_end(sentence, m.end())]
     tail = sentence[m.start() : clause_end(sentence, m.end())]
     # "…行政复议、行政诉讼" may be spelled across the clause: take every group named in it.
     named = {g for g, word in (("review", "复议"), ("suit", "诉讼")) if word in tail} | set(groups)
@@ -280,13 +452,14 @@ def _negated_appeals(
         if value is not None and value > 0:
             keys = list(cells_by_group[g])
             out.append((f"正文“{clause}”，但表四 {'+'.join(keys)}={fmt(value)}",
-                        f"text '{clause}' but table 四 {' + '.join(keys)} = {fmt(value)}", keys, not part))
+                        f"text '{clause}' but table 四 {' + '.join(keys)} = {fmt(value)}", keys, not unclear))
     return out
 
 
 def _stated_appeals(
     reader: CellReader, fig: Figure, groups: tuple[str, ...], each: bool, part: bool
 ) -> list[tuple[str, str, list[str], bool]]:
+    """Stated counts against table 四; a part of the jurisdiction only when it exceeds the whole."""
     if each or len(groups) == 1:
         checks = [(T4_TOTALS[g]) for g in groups]
     else:
@@ -294,7 +467,7 @@ def _stated_appeals(
     out = []
     for keys in checks:
         table = reader.total(keys)
-        if table is not None and abs(table - fig.value) > 1e-9:
+        if table is not None and (fig.value > table if part else abs(table - fig.value) > 1e-9):
             out.append((f"正文“{fig.quote}”，表四 {'+'.join(keys)}={fmt(table)}",
                         f"text '{fig.quote}', table 四 {' + '.join(keys)} = {fmt(table)}", list(keys), not part))
     return out
@@ -334,12 +507,12 @@ def check_normative(report: ParsedReport, text: str) -> list[Finding]:
         return []
     for sentence in sentences(text):
         for m, fig in figures_after(sentence, NORMATIVE_ISSUED, units="件|份|个"):
-            if fig is None or re.search(r"和|及|、|其他|废止|清理|修订|备案|累计|解读", fig.gap):
+            if fig is None or re.search(r"和|及|、|其他|废止|清理|修订|备案|累计|解读", fig.gap) or COMPARISON.search(fig.gap):
                 continue
             prefix = fig.clause_prefix
-            if is_cumulative(prefix) or mentions_other_year(prefix, report.year):
+            if is_cumulative(prefix) or other_period(sentence[: m.start()], report.year):
                 continue
-            if report.report_kind == "summary" and subject_is_part(sentence[: m.start()]):
+            if subject_scope(sentence[: m.start()], report.report_kind == "summary", report.agency) in ("part", "other"):
                 continue
             if fig.value != table:
                 return [make_finding("NARR-NORMATIVE", f"正文“{fig.quote}”，表二 {key}={fmt(table)}",
@@ -443,8 +616,9 @@ def check_narrative(report: ParsedReport) -> list[Finding]:
     overview = prepared.get("1", "")
     out: list[Finding] = []
     if report.report_format != "pre2019":
-        out += check_applications(report, overview)
-        out += check_results(report, overview)
+        statements = application_statements(overview, report.year, report.report_kind == "summary", report.agency)
+        out += check_applications(report, statements)
+        out += check_results(report, overview, statements)
         out += check_percentages(report, overview)
         out += check_appeals(report, overview)
         out += check_normative(report, overview)

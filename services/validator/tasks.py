@@ -7,9 +7,11 @@ reports of a summary, other agencies' texts); the rules themselves are pure
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, timedelta
 
 from celery import Task
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -24,10 +26,10 @@ from services.validator import (
 )
 from services.validator.copied_text import copy_check_text
 from shared.celery_app import TASK_NAMES, celery_app
-from shared.models import Document, Stage, Status
+from shared.models import Document, Stage, Status, utcnow
 from shared.report import ParsedReport
 from shared.settings import get_settings
-from shared.stages import PermanentStageError, StageOutcome, run_stage
+from shared.stages import DeferStage, PermanentStageError, StageOutcome, run_stage
 
 VERDICT_STATUS = {
     "approved": Status.approved,
@@ -51,11 +53,37 @@ def validate_task(self: Task, document_id: int) -> None:
 
 
 def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
+    """The validate stage: bind the document to its series, number it, check it."""
+    report = _parsed_report(doc)
+    aliases = load_aliases(session)
+    bound = doc.agency_key or report.agency
+    doc.agency_norm = normalise_agency_name(bound, aliases) if bound else None
+    newer = None if doc.version is not None else assign_version(session, doc)
+    outcome = check_document(session, doc, report, aliases)
+    if newer is not None:
+        return StageOutcome(
+            Status.superseded,
+            detail=f"{outcome.detail}; not a version: a later upload of this report (document {newer}) "
+            "was read first, so this older one is kept as superseded",
+        )
+    return outcome
+
+
+def recheck_parsed_document(session: Session, doc: Document) -> StageOutcome:
+    """The checks again on a new parse (ops reprocess): series and version stay as they are."""
+    return check_document(session, doc, _parsed_report(doc), load_aliases(session))
+
+
+def _parsed_report(doc: Document) -> ParsedReport:
     if doc.parsed is None:
         raise PermanentStageError("no parse result to validate; retry from the parse stage")
-    report = ParsedReport.from_json(doc.parsed)
-    doc.agency_norm = normalise_agency_name(report.agency, load_aliases(session)) if report.agency else None
-    doc.version = _version_number(session, doc)
+    return ParsedReport.from_json(doc.parsed)
+
+
+def check_document(
+    session: Session, doc: Document, report: ParsedReport, aliases: dict[str, str]
+) -> StageOutcome:
+    """Run the rules with the context the database gives and decide; fills findings."""
     doc.text_signature = text_signature(copy_check_text(report))
     context = ValidationContext(
         as_of=date.today(),
@@ -64,6 +92,8 @@ def validate_parsed_document(session: Session, doc: Document) -> StageOutcome:
         expected_members=_expected_members(session, doc, report),
         peers=_peer_index(session, doc),
         severity_overrides=get_settings().severity_overrides,
+        submitted_for=doc.agency_key or None,
+        aliases=aliases,
     )
     findings = validate(report, context)
     doc.findings = [finding.to_json() for finding in findings]
@@ -86,14 +116,71 @@ def _same_agency(doc: Document, year: int | None, statuses: tuple[Status, ...]) 
     )
 
 
-def _version_number(session: Session, doc: Document) -> int:
-    """Every earlier upload of the same agency and year that was read counts as a version,
-    whatever became of it (rejected and superseded ones included)."""
+def assign_version(session: Session, doc: Document) -> int | None:
+    """Number the document within its series (bound agency, year) in receipt order, once.
+
+    Receipt order, not processing order: while an earlier upload for the same agency is
+    still unread the stage is deferred (a lost message or a slow file must not let a later
+    upload take its number), for at most the time the sweeper needs to bring a lost upload
+    back. An older upload read after a later one already has its number is not a version:
+    its id is returned (the later upload's) and it is kept as superseded.
+    The unique index on (agency_norm, year, version) settles two validators racing.
+    """
     if doc.agency_norm is None or doc.year is None:
-        return 1
-    read = tuple(s for s in Status if s not in (Status.received, Status.parsing, Status.failed))
-    earlier = session.exec(_same_agency(doc, doc.year, read).where(col(Document.id) < doc.id)).all()
-    return len(earlier) + 1
+        doc.version = 1  # no series: META-AGENCY / META-YEAR keep it off the portal
+        return None
+    _wait_for_earlier_uploads(session, doc)
+    series = select(Document.id).where(Document.agency_norm == doc.agency_norm, Document.year == doc.year)
+    newer = session.exec(
+        series.where(col(Document.id) > doc.id, col(Document.version).is_not(None)).order_by(col(Document.id))
+    ).first()
+    if newer is not None:
+        return newer
+    session.flush()  # the savepoint below must roll back nothing but the number
+    for _ in range(5):
+        highest = session.exec(
+            select(func.max(Document.version)).where(
+                Document.agency_norm == doc.agency_norm, Document.year == doc.year
+            )
+        ).one()
+        try:
+            with session.begin_nested():
+                doc.version = (highest or 0) + 1
+                session.flush()
+            return None
+        except IntegrityError:  # another validator took that number first: take the next
+            continue
+    raise DeferStage("other validators kept taking the next version number of this series")
+
+
+UNREAD = (Status.received, Status.parsing, Status.parsed, Status.validating)
+
+
+def _wait_for_earlier_uploads(session: Session, doc: Document) -> None:
+    if not doc.agency_key:
+        return  # an ops upload naming no agency: its series is known only once read
+    settings = get_settings()
+    patience = timedelta(seconds=settings.requeue_waiting_after + settings.stage_time_limit)
+    received = doc.received_at if doc.received_at.tzinfo else doc.received_at.replace(tzinfo=UTC)
+    if utcnow() - received > patience:
+        return
+    earlier = session.exec(
+        select(Document.id)
+        .where(
+            Document.agency_key == doc.agency_key,
+            col(Document.id) < doc.id,
+            col(Document.version).is_(None),
+            col(Document.duplicate_of).is_(None),
+            col(Document.status).in_(UNREAD),
+            or_(col(Document.year).is_(None), col(Document.year) == doc.year),
+        )
+        .order_by(col(Document.id))
+    ).first()
+    if earlier is not None:
+        raise DeferStage(
+            f"waiting for the earlier upload {earlier} of {doc.agency_key} to be read, "
+            "so that versions follow the order of receipt"
+        )
 
 
 def _previous_year(session: Session, doc: Document) -> ParsedReport | None:

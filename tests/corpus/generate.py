@@ -124,6 +124,14 @@ def render_fast(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
     return renderer(truth, style)
 
 
+def report_of(agency: str, year: int, variant: int = 0) -> bytes:
+    """A consistent v2021 agency report (TXT, UTF-8) printed under `agency` for `year`:
+    for tests that need several reports of one series, or one agency's report in another's hands."""
+    truth = random_truth(random.Random(f"report-of:{variant}"), kind="agency")
+    text = render_fast(truth, "txt_tab_seed")[1].decode("utf-8")
+    return text.replace(truth["agency"], agency).replace(f"{truth['year']}年", f"{year}年").encode("utf-8")
+
+
 def iter_fast_reports(count: int, *, seed: int) -> Iterator[tuple[str, str, bytes, dict[str, Any]]]:
     """`count` (style, filename, bytes, truth) for load tests, cycling through the fast styles."""
     for index in range(count):

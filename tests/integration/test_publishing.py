@@ -14,6 +14,7 @@ import pytest
 from minio import Minio
 
 from services.publisher.webhooks import verify_webhook
+from tests.corpus.generate import report_of
 from tests.integration.conftest import FAST_RECOVERY
 from tests.integration.stack import Servers, Stack, free_port, running_stack, wait_until
 from tests.integration.test_pipeline import auth, upload, wait_for_status
@@ -151,3 +152,37 @@ def test_publish_supersede_retract_and_push(
 def test_only_a_publisher_may_retract(api: httpx.Client, tokens: dict[str, str]) -> None:
     response = api.post("/api/v1/documents/1/retract", headers=auth(tokens["reviewer"]), json={"reason": "x"})
     assert response.status_code == 403
+
+
+def test_an_agency_cannot_replace_another_agencys_report(
+    api: httpx.Client, tokens: dict[str, str], stack: Stack
+) -> None:
+    """Issue 14.1: agency A uploads a copy of B's published report with 13 bytes appended.
+    It is held for review as A's, and even approved it never takes B's place."""
+    owner = "淮安市清河区财政局"
+    owner_token = stack.cli("token", "create", "--role", "uploader", "--agency", owner).strip()
+    original = report_of(owner, 2023, variant=3)
+    b_id = upload(api, owner_token, [("report.txt", original)])["documents"][0]["id"]
+    b_doc = wait_for_status(api, owner_token, b_id, {"needs_review", "published", "rejected", "failed"})
+    if b_doc["status"] == "needs_review":
+        api.post(f"/api/v1/documents/{b_id}/approve", headers=auth(tokens["reviewer"]), json={})
+    b_doc = wait_for_status(api, owner_token, b_id, {"published", "failed"})
+    assert b_doc["status"] == "published", b_doc["history"]
+
+    copy_id = upload(api, tokens["other_uploader"], [("copy.txt", original + b"\nappended 13b")])[
+        "documents"
+    ][0]["id"]
+    copy = wait_for_status(
+        api, tokens["other_uploader"], copy_id, {"needs_review", "rejected", "published", "failed"}
+    )
+    assert copy["status"] == "needs_review", copy["history"]
+    assert copy["submitted_for"] == "某县民政局" and copy["submitted_by"]["role"] == "uploader"
+    assert "META-AGENCY-MISMATCH" in {f["rule"] for f in copy["findings"]}
+    assert copy["version"] == 1  # the first version of 某县民政局's report, not B's second
+
+    approved = api.post(f"/api/v1/documents/{copy_id}/approve", headers=auth(tokens["reviewer"]), json={})
+    assert approved.status_code == 200
+    copy = wait_for_status(api, tokens["other_uploader"], copy_id, {"published", "superseded", "failed"})
+    b_doc = api.get(f"/api/v1/documents/{b_id}", headers=auth(owner_token)).json()
+    assert b_doc["status"] == "published"
+    assert copy["publication"]["location"] != b_doc["publication"]["location"]

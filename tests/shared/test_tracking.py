@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
-from shared.db import get_engine, session_scope, upgrade_schema
+from shared.db import session_scope
 from shared.models import Document, DocumentEvent, OutboxMessage, Stage, Status, Upload, utcnow
 from shared.settings import get_settings
 from shared.stages import StageOutcome, run_stage
-from shared.tracking import claim_stage, finish_stage, requeue_stuck
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NIANBAO_MAX_STAGE_ATTEMPTS", "3")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+from shared.tracking import claim_kept_alive, claim_stage, finish_stage, requeue_stuck
 
 
 def new_document(status: Status = Status.received) -> int:
@@ -35,7 +21,9 @@ def new_document(status: Status = Status.received) -> int:
         upload = Upload(id=f"u{utcnow().timestamp()}")
         session.add(upload)
         session.flush()
-        doc = Document(upload_id=upload.id, filename="a.txt", size=1, sha256="x", storage_key="raw/x", status=status)
+        doc = Document(
+            upload_id=upload.id, filename="a.txt", size=1, sha256="x", storage_key="raw/x", status=status
+        )
         session.add(doc)
         session.flush()
         assert doc.id is not None
@@ -123,7 +111,9 @@ def test_the_sweeper_requeues_stuck_and_forgotten_documents(database: None) -> N
     assert claim_stage(running, Stage.parse, "task-a") is not None
     waiting = new_document(Status.parsed)
     fresh = new_document(Status.approved)
-    later = utcnow() + timedelta(seconds=max(get_settings().stage_time_limit, get_settings().requeue_waiting_after) + 1)
+    later = utcnow() + timedelta(
+        seconds=max(get_settings().stage_time_limit, get_settings().requeue_waiting_after) + 1
+    )
     with session_scope() as session:  # the fresh one was just handed to the broker
         doc = session.get(Document, fresh)
         assert doc is not None
@@ -131,3 +121,33 @@ def test_the_sweeper_requeues_stuck_and_forgotten_documents(database: None) -> N
         session.add(doc)
     assert sorted(requeue_stuck(now=later)) == sorted([running, waiting])
     assert requeue_stuck(now=later) == []  # not twice within the same window
+
+
+def test_a_claim_without_heartbeat_is_taken_over_long_before_the_time_limit(database: None) -> None:
+    doc_id = new_document()
+    dead = claim_stage(doc_id, Stage.parse, "task-of-a-killed-worker")
+    assert dead is not None
+    assert claim_stage(doc_id, Stage.parse, "task-b") is None  # alive: its heartbeat is fresh
+    silent_since = utcnow() - timedelta(seconds=get_settings().claim_heartbeat_timeout + 1)
+    with session_scope() as session:
+        doc = session.get(Document, doc_id)
+        assert doc is not None
+        doc.claim_heartbeat_at = silent_since
+        session.add(doc)
+    assert get_settings().claim_heartbeat_timeout < get_settings().stage_time_limit
+    assert requeue_stuck() == [doc_id]  # the sweeper sees the dead worker's claim
+    taken = claim_stage(doc_id, Stage.parse, "task-b")
+    assert taken is not None and taken.attempt == 2
+
+
+def test_a_running_stage_keeps_its_claim_alive(database: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NIANBAO_CLAIM_HEARTBEAT_INTERVAL", "0.05")
+    get_settings.cache_clear()
+    doc_id = new_document()
+    claim = claim_stage(doc_id, Stage.parse, "task-a")
+    assert claim is not None
+    started = status_of(doc_id).claim_heartbeat_at
+    with claim_kept_alive(claim):
+        time.sleep(0.3)
+    beat = status_of(doc_id).claim_heartbeat_at
+    assert started is not None and beat is not None and beat > started

@@ -3,14 +3,23 @@ real mismatch."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import re
+from collections import Counter
 
 import pytest
+from opencc import OpenCC
 
 from services.validator import ValidationContext, validate
+from services.validator.agency import to_simplified
+from services.validator.narrative import application_statements
+from services.validator.narrative_text import prepare
 from shared.report import Finding, ParsedReport
 
-from .helpers import consistent_report
+from .helpers import REAL, consistent_report, truth_report
+from .narrative_sentences import AGREE, ALL, DISAGREE, NOT_COMPARED, Case
 
 CONTEXT = ValidationContext(as_of=dt.date(2025, 6, 1))
 
@@ -105,11 +114,16 @@ def test_e5_text_two_table_three() -> None:
     assert found.severity == "error" and "2" in found.message_zh and "本年新收3件" in found.message_zh
 
 
-def test_summary_report_office_subject_is_only_a_warning() -> None:
+def test_summary_report_office_subject_is_a_part_of_the_table() -> None:
+    # The office's own count is a part of the district's table: compared only in that it cannot exceed it.
     report = report_with("区政府办代表区政府受理政府信息公开申请2件。", kind="summary")
+    assert narr(report) == {}
+    report = report_with("区政府办代表区政府受理政府信息公开申请9件。", kind="summary")
     assert narr(report)["NARR-APPS"].severity == "warning"
-    report = report_with("全区共受理政府信息公开申请2件。", kind="summary")
+    report = report_with("全市共受理政府信息公开申请2件。", kind="summary")
     assert narr(report)["NARR-APPS"].severity == "error"
+    # Another level's figure in a city's summary (全区 of some district) is not compared.
+    assert narr(report_with("全区共受理政府信息公开申请2件。", kind="summary")) == {}
 
 
 def test_cumulative_count_is_only_a_warning() -> None:
@@ -175,3 +189,102 @@ def test_placeholder_unit_fee_and_power() -> None:
                          t3_other_other__total=0)
     report.sections["6"] = "本年度未收取信息处理费。"
     assert "NARR-FEE" in narr(report)
+
+
+# --- the realistic sentence set (narrative_sentences.py) -------------------------------------------
+
+LARGE_TABLE = {  # 上海市人民政府办公厅 2025 (corpus truth), all in the natural-person column
+    "new_received": 1295, "carried_over": 189, "granted": 206, "partial": 2, "denied_state_secret": 4,
+    "denied_three_security": 1, "denied_internal_affairs": 9, "denied_process_info": 1, "denied_admin_query": 5,
+    "unable_not_held": 513, "unable_need_creation": 48, "unable_unclear": 3, "ignored_petition": 62,
+    "ignored_duplicate": 16, "ignored_publication": 1, "ignored_mass_repeat": 1, "other_no_correction": 43,
+    "other_other": 276, "total_processed": 1191, "carried_forward": 293,
+}
+AGENCIES = {("small", "agency"): "某某区民政局", ("small", "summary"): "某某市某某区人民政府",
+            ("zero", "agency"): "某某区民政局", ("zero", "summary"): "某某市某某区人民政府",
+            ("large", "agency"): "上海市人民政府办公厅", ("large", "summary"): "上海市人民政府"}
+
+
+def case_report(case: Case) -> ParsedReport:
+    base = table_report(case.table, case.kind)
+    return dataclasses.replace(base, cells=dict(base.cells), sections={**base.sections, "1": case.sentence})
+
+
+@functools.cache
+def table_report(table: str, kind: str) -> ParsedReport:
+    report = report_with("", kind=kind)
+    if table != "small":
+        for k in list(report.cells):
+            if report.cells[k] is not None and k.startswith(("t3_", "t4_")):
+                report.cells[k] = 0
+    if table == "large":
+        for row, v in LARGE_TABLE.items():
+            report.cells[f"t3_{row}__natural"] = report.cells[f"t3_{row}__total"] = v
+        report.cells |= {"t4_review_upheld": 45, "t4_review_other": 2, "t4_review_pending": 8, "t4_review_total": 55,
+                         "t4_suit_direct_upheld": 10, "t4_suit_direct_pending": 2, "t4_suit_direct_total": 12,
+                         "t4_suit_after_review_upheld": 20, "t4_suit_after_review_pending": 2,
+                         "t4_suit_after_review_total": 22}
+    report.agency = AGENCIES[(table, kind)]
+    return report
+
+
+def outcome(case: Case) -> str:
+    return " ".join(sorted(f"{rule}:{f.severity}" for rule, f in narr(case_report(case)).items()))
+
+
+@pytest.mark.parametrize("case", ALL, ids=[f"{i:03d}" for i in range(len(ALL))])
+def test_realistic_sentence(case: Case) -> None:
+    assert outcome(case) == " ".join(sorted(case.expect.split())), case.sentence
+
+
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("variant", ["s2t", "s2twp", "s2hk", "full-width"])
+def test_every_sentence_as_a_mirror_copy_gets_the_same_outcome(variant: str) -> None:
+    """Mirror sites convert whole pages (s2twp also swaps words: 信息 → 資訊, 文件 → 檔案); PDFs use ０-９."""
+    convert = (lambda t: t.translate(FULL_WIDTH_DIGITS)) if variant == "full-width" else OpenCC(variant).convert
+    wrong = []
+    for case in ALL:
+        mirrored = Case(convert(case.sentence), case.expect, case.table, case.kind)
+        if outcome(mirrored) != " ".join(sorted(case.expect.split())):
+            wrong.append(f"{mirrored.sentence} → {outcome(mirrored) or 'no finding'}, expected {case.expect or 'none'}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_agreeing_sentences_of_one_table_together() -> None:
+    # One overview made of every agreeing sentence of a table: sentences do not spoil each other.
+    for table, kind in AGENCIES:
+        cases = [c for c in AGREE if (c.table, c.kind) == (table, kind)]
+        if cases:
+            joined = Case("".join(c.sentence for c in cases), "", table, kind)
+            assert outcome(joined) == "", (table, kind)
+
+
+def test_realistic_sentence_set_size_and_outcomes() -> None:
+    """The set covers what issue 9 asks for; the outcome counts are printed with -s."""
+    traditional = [c for c in ALL if to_simplified(c.sentence) != c.sentence]
+    full_width = [c for c in ALL if re.search(r"[０-９]", c.sentence)]
+    assert len(ALL) >= 200 and len(traditional) >= 15 and len(full_width) >= 8
+    assert DISAGREE and all(c.expect for c in DISAGREE) and not any(c.expect for c in AGREE + NOT_COMPARED)
+    # Every disagreeing statement of the year's intake by this body is still an error.
+    assert sum("NARR-APPS:error" in c.expect for c in DISAGREE) >= 25
+    counts = Counter(outcome(c) or "no finding" for c in ALL)
+    print(f"\n{len(ALL)} sentences: {len(AGREE)} agreeing, {len(DISAGREE)} disagreeing, "
+          f"{len(NOT_COMPARED)} not the table's quantity; {len(traditional)} traditional, {len(full_width)} full-width")
+    for result, n in counts.most_common():
+        print(f"  {n:4d}  {result}")
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="shared corpus not available")
+def test_real_narratives_are_read_as_the_quantities_they_state() -> None:
+    shanghai = truth_report("shanghai-govoffice-2025")
+    stated = application_statements(prepare(shanghai.sections["1"]), shanghai.year, False, shanghai.agency)
+    assert {(s.quantity, s.value) for s in stated} == {("received", 1295), ("processed", 1191)}
+    # "市政府共受理…" in the office's own report: whose figure is unclear, so a wrong table is only a warning.
+    shanghai.cells["t3_new_received__total"] = 1296
+    assert narr(shanghai)["NARR-APPS"].severity == "warning"
+    seed = truth_report("luoyang-xigong-2022")
+    stated = application_statements(prepare(seed.sections["1"]), seed.year, False, seed.agency)
+    # "截止2022年底共受理政府信息公开申请0件": cumulative, never decisive; "…事项1件" is no application count.
+    assert [(s.quantity, s.value, s.decisive) for s in stated] == [("received", 0, False)]

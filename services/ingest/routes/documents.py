@@ -13,11 +13,13 @@ from services.ops.actions import NotRetryable, retry_failed_document
 from shared.db import session_scope
 from shared.models import (
     STAGE_RUNNING,
+    ApiToken,
     Document,
     DocumentEvent,
     Publication,
     Stage,
     Status,
+    Upload,
     iso,
     utcnow,
 )
@@ -43,6 +45,8 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
     detail = document_summary(doc)
     detail.update(
         upload_id=doc.upload_id,
+        submitted_for=doc.agency_key or None,
+        submitted_by=_submitter(session, doc),
         agency=doc.agency,
         agency_hint=doc.agency_hint,
         year=doc.year,
@@ -72,6 +76,15 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
         findings=doc.findings,
     )
     return detail
+
+
+def _submitter(session: Session, doc: Document) -> dict[str, Any] | None:
+    """The token the file was uploaded with (its id, role and label), never the token."""
+    upload = session.get(Upload, doc.upload_id)
+    token = session.get(ApiToken, upload.token_id) if upload is not None and upload.token_id else None
+    if token is None:
+        return None
+    return {"token_id": token.id, "role": token.role, "label": token.label}
 
 
 def _publication_summary(session: Session, doc: Document) -> dict[str, Any] | None:
