@@ -5,8 +5,12 @@
 2. Copied-text + cross-year checks over 10,000 synthetic stored reports: signatures,
    index build from stored signatures, one PEER query and the cross-year rules per report
    (target: all under a minute).
+3. Decisions without a person: the corpus generator's consistent reports in every style
+   (tests/corpus), parsed and validated → the share `approved` (target ≥ 98 %), per style,
+   and the rules behind the rest. The LibreOffice styles come from the cached corpus
+   (`--corpus-per-style`), the fast HTML/TXT styles are rendered in memory (`--fast-per-style`).
 
-    .venv/bin/python bench/validate.py [--reports 10000]
+    .venv/bin/python bench/validate.py [--reports 10000] [--decisions-only]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.validator import PeerTextIndex, ValidationContext, text_signature, validate  # noqa: E402
 from services.validator.copied_text import copy_check_text  # noqa: E402
 from services.validator.cross_year import check_cross_year  # noqa: E402
+from tests.validator.decisions import decision_tally  # noqa: E402
 from tests.validator.helpers import REAL, consistent_report, truth_report  # noqa: E402
 
 PHRASES = (
@@ -95,11 +100,31 @@ def bench_corpus(n: int) -> None:
     print(f"total {t4 - t0:.1f} s (target < 60 s)")
 
 
+def bench_decisions(corpus_per_style: int, fast_per_style: int, seed: int) -> None:
+    tally = decision_tally(corpus_per_style=corpus_per_style, fast_per_style=fast_per_style, seed=seed)
+    print(f"decisions on the generator's consistent reports (seed {seed}):")
+    print(f"{'style':26} {'reports':>7} {'approved':>9}  held by")
+    for style, entry in tally.by_style.items():
+        held = ", ".join(f"{rule} ×{n}" for rule, n in entry.holding_rules.most_common()) or "-"
+        print(f"{style:26} {entry.reports:7d} {entry.share:9.1%}  {held}")
+    print(f"approved with no person involved: {tally.approved}/{tally.reports} = {tally.pooled_share:.1%} of reports, "
+          f"{tally.style_share:.1%} averaged over {len(tally.by_style)} styles (target ≥ 98 %)")
+    for rule, n in tally.holding_rules.most_common():
+        print(f"  held by {rule}: {n} reports")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--in-report", type=int, default=2_000)
+    parser.add_argument("--corpus-per-style", type=int, default=4)
+    parser.add_argument("--fast-per-style", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--decisions-only", action="store_true")
     args = parser.parse_args()
+    bench_decisions(args.corpus_per_style, args.fast_per_style, args.seed)
+    if args.decisions_only:
+        return
     bench_in_report(args.in_report)
     bench_corpus(args.reports)
 

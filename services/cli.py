@@ -230,10 +230,33 @@ def rules(markdown: Annotated[bool, typer.Option(help="Print the catalogue as Ma
     if markdown:
         typer.echo(catalogue_markdown())
         return
-    table = Table("ID", "severity", "中文", "English")
+    table = Table("ID", "severity", "中文", "English", "why at this level")
     for rule in rule_catalogue():
-        table.add_row(rule.id, rule.severity, rule.message_zh, rule.message_en)
+        table.add_row(rule.id, rule.severity, rule.message_zh, rule.message_en, rule.why)
     Console().print(table)
+
+
+@app.command()
+def notices(year: Annotated[int, typer.Option(help="Report year")]) -> None:
+    """Per agency, the notices of its latest validated report of the year (harmless deviations, by rule)."""
+    from sqlmodel import col, select
+
+    from services.validator.notices import notice_counts, notice_lines
+    from shared.db import session_scope
+    from shared.models import Document
+
+    with session_scope() as session:
+        rows = session.exec(
+            select(Document.agency_norm, Document.findings)
+            .where(Document.year == year, col(Document.duplicate_of).is_(None))
+            .order_by(col(Document.id))
+        ).all()
+    # Newest validated report per agency wins (a JSON column holds null until validation).
+    latest = {agency or "(unknown agency)": findings for agency, findings in rows if findings is not None}
+    lines = notice_lines(notice_counts(latest.items()))
+    typer.echo(f"agency\tnotices\tby rule ({year}, {len(latest)} agencies with a validated report)")
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 ReportFormat = Literal["v2021", "v2019", "pre2019"]
 ReportKind = Literal["agency", "summary"]
-Severity = Literal["error", "warning", "info"]
+# error → rejected; warning → needs review; notice → a harmless deviation from the template,
+# recorded and counted per agency but not holding the report; info → a fact worth showing.
+Severity = Literal["error", "warning", "notice", "info"]
 CellValue = int | float | None
 
 # --- Section 二 -------------------------------------------------------------
@@ -179,9 +181,12 @@ def keys_for_format(report_format: ReportFormat, *, hybrid: bool = False) -> tup
 
 # --- Parse result -----------------------------------------------------------
 
-# A cell read with confidence below this is *uncertain*: the validator warns about it and
-# never rests an error on it, the portal marks it. Above it (e.g. 0.95 for a cell read
-# from a text dump whose layout was unambiguous) the reading counts as certain.
+# A cell's confidence is the probability that its value is the one printed (bench/parse.py
+# measures the calibration per band). Below this a cell is *uncertain*: the validator holds
+# the report for a person (PARSE-LOW-CONFIDENCE) and never rests an error on it, the portal
+# marks it. At or above it (0.95 for a text dump whose layout was unambiguous, 0.99 for a
+# cell the table's arithmetic confirms, 1.0 for a grid cell) the reading counts as certain:
+# at most 1 wrong cell in 10,000.
 UNCERTAIN_BELOW = 0.9
 
 
@@ -255,6 +260,9 @@ class Finding:
     message_en: str
     cells: list[str] = field(default_factory=list)
     culprit: str | None = None  # the one cell that best explains the failure, if pinned
+    # What the reviewer should check and where, for findings that hold a report (warning, error).
+    question_zh: str | None = None
+    question_en: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

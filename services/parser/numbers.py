@@ -58,6 +58,7 @@ _STRAY_CONFIDENCE = 0.8
 _OCR_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})
 _OCR_TOKEN = re.compile(r"^(?=.*\d)(?=.*[OolIB])[\dOolIB]{2,}$|^[Oo]$")
 _OCR_CONFIDENCE = 0.7
+_NOTED_CONFIDENCE = 0.99
 # Digit groups separated by single spaces inside one cell: "1 015", "2 0".
 _SPACED_DIGITS = re.compile(r"^\d+(?: \d+)+$")
 _THOUSANDS_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
@@ -150,8 +151,9 @@ def read_number(raw: str) -> NumberReading:
     match = _WITH_NOTE.match(compact)
     if match is not None:
         note = match["note"] if not match["unit"] else match["unit"] + match["note"]
+        # The number before the bracket is the cell's value; the note is a remark beside it.
         return NumberReading(
-            raw, _to_value(match["num"]), note=note, confidence=0.9, problem="number with a note"
+            raw, _to_value(match["num"]), note=note, confidence=_NOTED_CONFIDENCE, problem="number with a note"
         )
     return NumberReading(raw, None, confidence=0.0, problem="not a number")
 

@@ -127,25 +127,48 @@ def _split_label_numbers(text: str) -> list[str]:
     return ([label] if label else []) + parts[first_value:]
 
 
-def text_rows(
-    lines: list[tuple[str, str]],
-    position: Position | None = None,
-    field_boxes: list[PdfBox | None] | None = None,
-) -> list[Row]:
-    """Rows of a text dump; `lines` are (text, source). Markdown rules and page numbers go.
+@dataclass(frozen=True)
+class TextLine:
+    """One line of a paragraph, with where its paragraph stands in the source."""
 
-    Each token's position is `position` (the paragraph's) with `col` its field's index,
-    and the field's own box when `field_boxes` has one (a rebuilt PDF table row).
+    text: str
+    source: str
+    position: Position | None = None
+    field_boxes: list[PdfBox | None] | None = None  # a rebuilt PDF table row's cell boxes
+
+
+def paragraph_lines(block: Paragraph, block_index: int) -> list[TextLine]:
+    position = Position(page=block.page, box=block.box, line=block.line, paragraph=block_index)
+    return [TextLine(line, block.source, position, block.cell_boxes) for line in block.text.split("\n")]
+
+
+def text_rows(lines: list[TextLine]) -> list[Row]:
+    """Rows of a text dump. Markdown rules and page numbers go.
+
+    Each token's position is its paragraph's with `col` its field's index, and the field's
+    own box when the line has field boxes (a rebuilt PDF table row).
     """
     rows: list[Row] = []
-    for text, source in lines:
-        stripped = text.strip()
-        if not stripped or _MD_RULE.match(stripped) or _PAGE_NUMBER.match(stripped):
+    md_columns: int | None = None  # columns of the Markdown table being read (its rule line)
+    for line in lines:
+        stripped = line.text.strip()
+        if _MD_RULE.match(stripped):
+            md_columns = len(split_line(stripped))
+            continue
+        if not stripped.startswith("|"):
+            md_columns = None
+        if not stripped or _PAGE_NUMBER.match(stripped):
             continue
         stripped = _MD_HEADING.sub("", stripped)
-        fields = split_line(stripped if "\t" not in text else text)
-        tokens = [Token(f, source, position=_field_position(position, field_boxes, i)) for i, f in enumerate(fields)]
-        rows.append(Row(tokens, source, is_grid=False))
+        fields = split_line(stripped if "\t" not in line.text else line.text)
+        # Markdown ignores a row's cells beyond its table's columns; empty ones there are debris.
+        while md_columns is not None and len(fields) > md_columns and fields[-1] == "":
+            fields.pop()
+        tokens = [
+            Token(f, line.source, position=_field_position(line.position, line.field_boxes, i))
+            for i, f in enumerate(fields)
+        ]
+        rows.append(Row(tokens, line.source, is_grid=False))
     return rows
 
 
@@ -188,12 +211,14 @@ def document_rows(document: ExtractedDocument) -> list[Row]:
     """All rows of a document in reading order (paragraph lines become text rows)."""
     rows: list[Row] = []
     table_index = 0
+    lines: list[TextLine] = []  # consecutive paragraphs: a Markdown table spans several
     for block_index, block in enumerate(document.blocks):
         if isinstance(block, Paragraph):
-            lines = [(line, block.source) for line in block.text.split("\n")]
-            position = Position(page=block.page, box=block.box, line=block.line, paragraph=block_index)
-            rows.extend(text_rows(lines, position, block.cell_boxes))
+            lines += paragraph_lines(block, block_index)
         else:
+            rows.extend(text_rows(lines))
+            lines = []
             rows.extend(grid_rows(block, table_index))
             table_index += 1
+    rows.extend(text_rows(lines))
     return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.parser.confidence import confirm_by_arithmetic
 from services.parser.document import Position
 from services.parser.labels import (
     T3_GROUP_OF_ROW,
@@ -68,6 +69,18 @@ _TEXT_CONFIDENCE = 0.95  # a text dump loses cell boundaries; a grid does not
 # A label recognised from a piece of the template text (split by extraction) names its row
 # reliably once template order agrees; an altered label may be another row.
 _QUALITY_CONFIDENCE = {"exact": 1.0, "fragment": 0.95, "altered": 0.85}
+# ... unless the row sits at its template position: the next row the template expects, the
+# only row the label can mean there. A typo'd "2.其他法律行政止公开" right after 1.属于国家秘密
+# is row 2 of （三）, whatever its characters.
+_IN_PLACE_CONFIDENCE = {"exact": 1.0, "fragment": 1.0, "altered": 0.97}
+# A label that can mean two open rows, away from its template position: either may be right.
+_TWO_ROWS_FACTOR = 0.85
+# A cell printed outside its row: the note or a sibling's note names its column, or nothing does.
+_PLACED_BY_NOTE = 0.97
+_PLACED_BY_GUESS = 0.5
+# Digits spaced apart inside one grid cell ("2 0" in a distributed-alignment cell): the cell
+# boundary is known, so they are one number; in a text dump they may be two cells run together.
+_SPACED_IN_GRID = 0.95
 
 
 @dataclass
@@ -158,6 +171,15 @@ def _sums(reading: list[Token]) -> bool:
     return abs(sum(_num(t) for t in reading[:6]) - _num(reading[6])) < 1e-9
 
 
+def eight_readings(values: list[Token]) -> dict[str, list[Token]]:
+    """The three ways eight numbers can fill seven columns."""
+    return {
+        EXTRA_LEADING: values[1:],
+        "extra trailing cell": values[:7],
+        "法人或其他组织 subtotal column": [values[0], *values[2:]],
+    }
+
+
 def _choose_eight(values: list[Token]) -> tuple[list[Token], str, str | None]:
     """Eight numbers for seven columns: decide by the row arithmetic, else by the header.
 
@@ -165,11 +187,7 @@ def _choose_eight(values: list[Token]) -> tuple[list[Token], str, str | None]:
     法人或其他组织 subtotal after 自然人. Returns the reading and, when the arithmetic could
     not single it out, a description of the alternatives.
     """
-    readings = {
-        EXTRA_LEADING: values[1:],
-        "extra trailing cell": values[:7],
-        "法人或其他组织 subtotal column": [values[0], *values[2:]],
-    }
+    readings = eight_readings(values)
     valid = [name for name, r in readings.items() if _sums(r)]
     subtotal_ok = abs(_num(values[1]) - sum(_num(t) for t in values[2:7])) < 1e-9
     if "法人或其他组织 subtotal column" in valid and not subtotal_ok:
@@ -183,6 +201,7 @@ def _choose_eight(values: list[Token]) -> tuple[list[Token], str, str | None]:
 
 
 EXTRA_LEADING = "extra leading cell"
+UNDECIDED_CONFIDENCE = 0.6  # an 8-number row no arithmetic and no decided row can settle
 _CONFIRMED_BY_TABLE = 0.9  # an undecided row read the way every decided row of its table was
 
 
@@ -226,33 +245,54 @@ def _read_t2(rows: list[Row], findings: _Findings) -> tuple[str | None, list[_T2
     return fmt, found, floating
 
 
-def _place_floating(row: _T2Row, expected: int, floating: list[Token]) -> tuple[list[Token], int] | None:
+def _place_floating(
+    row: _T2Row, expected: int, floating: list[Token]
+) -> tuple[list[Token], int, bool] | None:
     """Fill one missing cell of a short row with a floating annotated number.
 
     Which column lost its cell cannot be seen; the note decides when it names one
-    (失效/废止 → repealed, 制发/新制定 → issued), else the middle column (the reading the
-    corpus supports). Returns the values and the index of the placed cell.
+    (失效/废止 → repealed, 制发/新制定 → issued, 有效 → in force), else the middle column
+    (the reading the corpus supports). Returns the values, the index of the placed cell and
+    whether the note named its column.
     """
     present = [t for t in row.values if not t.is_blank]
     if len(present) != expected - 1 or not floating or expected != 3:
         return None
     token = floating.pop(0)
-    note = token.reading.note or ""
-    if "制发" in note or "新制定" in note:
-        index = 0
-    elif "有效" in note:
-        index = 2
-    else:
-        index = 1
+    index = _column_named_by_note(token.reading.note or "")
     values = list(present)
-    values.insert(index, token)
-    return values, index
+    values.insert(1 if index is None else index, token)
+    return values, 1 if index is None else index, index is not None
+
+
+def _column_named_by_note(note: str) -> int | None:
+    if "制发" in note or "新制定" in note:
+        return 0
+    if "失效" in note or "废止" in note:
+        return 1
+    if "有效" in note:
+        return 2
+    return None
+
+
+def _in_template_order(found: list[_T2Row]) -> set[str]:
+    """Table-二 rows that sit at their template position: each row's key appears once and
+    the rows read follow the template's order."""
+    order = {row: i for i, row in enumerate(("rules", "normative", "other_docs", "license", "other_service",
+                                              "penalty", "coercion", "fee", "procurement"))}
+    keys = [entry.row for entry in found if entry.row in order]
+    if len(set(keys)) != len(keys) or keys != sorted(keys, key=order.__getitem__):
+        return set()
+    return set(keys)
 
 
 def _map_t2(
     fmt: ReportFormat, found: list[_T2Row], floating: list[Token], out: TableReading, findings: _Findings
 ) -> None:
     columns = _T2_COLUMNS.get(fmt, {})
+    in_place = _in_template_order(found)
+    placed_columns: list[tuple[int, bool]] = []  # (column, named by its note) of floating cells
+    placements: list[tuple[tuple[str, ...], list[Token], int, bool, float]] = []
     for entry in found:
         keys = columns.get(entry.row)
         if keys is None:
@@ -264,26 +304,35 @@ def _map_t2(
         if quality == "altered":
             findings.add("TBL-HEADER-ALTERED", f"table 二 row label altered ({entry.row})", list(keys))
         values = _take(entry.values, len(keys), entry.is_grid)
-        placed: int | None = None
+        label_confidence = (_IN_PLACE_CONFIDENCE if entry.row in in_place else _QUALITY_CONFIDENCE)[quality]
+        base = label_confidence * (1.0 if entry.is_grid else _TEXT_CONFIDENCE)
         if values is None:
             placement = _place_floating(entry, len(keys), floating)
             if placement is not None:
-                values, placed = placement
-        if values is None:
+                placed_values, placed, named = placement
+                placements.append((keys, placed_values, placed, named, base))
+                placed_columns.append((placed, named))
+                continue
             findings.add(
                 "PARSE-ROW-UNALIGNED", f"table 二 row {entry.row}: cells could not be aligned", list(keys)
             )
             continue
-        base = _QUALITY_CONFIDENCE[quality] * (1.0 if entry.is_grid else _TEXT_CONFIDENCE)
+        for key, token in zip(keys, values, strict=True):
+            _store(out, findings, key, token, base, allow_negative=key.endswith("_delta"))
+    # Cells pulled out of their rows by one extraction quirk left the same column: a cell whose
+    # note says nothing sits where its siblings' notes put theirs.
+    named_columns = {column for column, named in placed_columns if named}
+    for keys, values, placed, named, base in placements:
+        sure = named or named_columns == {placed}
         for i, (key, token) in enumerate(zip(keys, values, strict=True)):
-            confidence = base * (0.5 if i == placed else 1.0)
-            _store(out, findings, key, token, confidence, allow_negative=key.endswith("_delta"))
-        if placed is not None:
-            findings.add(
-                "PARSE-CELL-PLACEMENT",
-                f"{keys[placed]} was printed outside its row; its column is inferred from the note",
-                [keys[placed]],
-            )
+            factor = 1.0 if i != placed else _PLACED_BY_NOTE if sure else _PLACED_BY_GUESS
+            _store(out, findings, key, token, base * factor, allow_negative=key.endswith("_delta"))
+        findings.add(
+            "PARSE-CELL-PLACEMENT",
+            f"{keys[placed]} was printed outside its row; its column is inferred from "
+            f"{'the note' if named else 'the notes of its siblings' if sure else 'the template (middle column)'}",
+            [keys[placed]],
+        )
 
 
 # --- table 三 -------------------------------------------------------------------
@@ -302,7 +351,7 @@ class _T3State:
     # Eight-number rows: the readings the arithmetic decided, and the rows it could not
     # decide (all zeros, say). One table has one layout, so decided rows speak for the rest.
     eight_decided: list[str] = field(default_factory=list)
-    eight_undecided: list[str] = field(default_factory=list)
+    eight_undecided: dict[str, list[Token]] = field(default_factory=dict)  # row → its eight cells
 
 
 def _row_candidates(row: Row) -> tuple[list[LabelMatch], str | None]:
@@ -326,14 +375,28 @@ def _is_header_row(row: Row) -> bool:
 
 
 def _pick(matches: list[LabelMatch], state: _T3State, group: str | None) -> LabelMatch | None:
+    chosen = _open_candidates(matches, state, group)
+    return chosen[0] if chosen else None
+
+
+def _open_candidates(matches: list[LabelMatch], state: _T3State, group: str | None) -> list[LabelMatch]:
     order = {r: i for i, r in enumerate(_RESULT_ROWS)}
     open_matches = [m for m in matches if m.key not in state.assigned]
     if group:
         in_group = [m for m in open_matches if T3_GROUP_OF_ROW.get(m.key) == group]
         open_matches = in_group or open_matches
     ahead = [m for m in open_matches if order[m.key] >= state.cursor]
-    chosen = ahead or open_matches
-    return chosen[0] if chosen else None
+    return ahead or open_matches
+
+
+def _label_confidence(chosen: LabelMatch | None, matches: list[LabelMatch], state: _T3State, group: str | None) -> float:
+    """How sure the row's label makes us of its row: template position first, then the label."""
+    if chosen is None:
+        return _QUALITY_CONFIDENCE["fragment"]  # a row known only by its position
+    if chosen.key == _next_open(state):
+        return _IN_PLACE_CONFIDENCE[chosen.quality]
+    ambiguous = len({m.key for m in _open_candidates(matches, state, group)}) > 1
+    return _QUALITY_CONFIDENCE[chosen.quality] * (_TWO_ROWS_FACTOR if ambiguous else 1.0)
 
 
 def _t3_values(
@@ -379,8 +442,8 @@ def _t3_values(
             # Only one reading makes the row add up: as sure as any cell of a text dump.
             return chosen, _TEXT_CONFIDENCE
         findings.add("PARSE-COLUMNS-AMBIGUOUS", f"row with 8 numbers for 7 columns, {doubt}", cells)
-        state.eight_undecided.append(cells[0].rsplit("__", 1)[0].removeprefix("t3_"))
-        return chosen, 0.6
+        state.eight_undecided[cells[0].rsplit("__", 1)[0].removeprefix("t3_")] = values
+        return chosen, UNDECIDED_CONFIDENCE
     return None
 
 
@@ -448,10 +511,10 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
                 )
             continue
         values, confidence = aligned
-        quality = chosen.quality if chosen else "fragment"
-        if quality == "altered":
+        if chosen is not None and chosen.quality == "altered":
             findings.add("TBL-HEADER-ALTERED", f"table 三 row label altered: {row.labels[-1].text!r}", cells)
-        state.assigned[row_key] = (values, confidence * _QUALITY_CONFIDENCE[quality], row)
+        label_confidence = _label_confidence(chosen, matches, state, group)
+        state.assigned[row_key] = (values, confidence * label_confidence, row)
         state.cursor = _RESULT_ROWS.index(row_key) + 1
         state.pending = None
     _confirm_undecided_rows(state, findings)
@@ -462,16 +525,19 @@ def _confirm_undecided_rows(state: _T3State, findings: _Findings) -> None:
     """Rows the arithmetic could not decide take the reading every decided row took."""
     if not state.eight_undecided or not state.eight_decided:
         return
-    if set(state.eight_decided) != {EXTRA_LEADING}:
-        return  # the decided rows disagree or chose another layout: leave the doubt
+    readings = set(state.eight_decided)
+    if len(readings) != 1:
+        return  # the decided rows disagree: leave the doubt
+    (reading,) = readings
     confirmed = [r for r in state.eight_undecided if r in state.assigned]
     for row_key in confirmed:
-        values, confidence, row = state.assigned[row_key]
-        state.assigned[row_key] = (values, confidence / 0.6 * _CONFIRMED_BY_TABLE, row)
+        _, confidence, row = state.assigned[row_key]
+        values = eight_readings(state.eight_undecided[row_key])[reading]
+        state.assigned[row_key] = (values, confidence / UNDECIDED_CONFIDENCE * _CONFIRMED_BY_TABLE, row)
     findings.add(
         "PARSE-EXTRA-CELL",
         f"{len(confirmed)} rows the arithmetic could not decide read like the table's "
-        f"{len(state.eight_decided)} decided rows ('{EXTRA_LEADING}')",
+        f"{len(state.eight_decided)} decided rows ('{reading}')",
         [f"t3_{r}__total" for r in confirmed],
     )
 
@@ -562,7 +628,10 @@ def _store(
     reading = token.reading
     value = reading.value
     note = reading.note
-    confidence *= reading.confidence
+    if reading.problem == "digits separated by spaces" and token.first_col is not None:
+        confidence *= _SPACED_IN_GRID
+    else:
+        confidence *= reading.confidence
     if reading.problem == "number with a note":
         findings.add("NUM-UNPARSEABLE", f"{key}: number with a note {token.text!r} (value {value})", [key])
     elif reading.problem == "digits separated by spaces":
@@ -615,6 +684,8 @@ def read_tables(rows: list[Row]) -> TableReading:
     missing = [k for k in all_keys if k not in out.cells]
     out.cells = {k: out.cells.get(k) for k in all_keys}
     out.details = {k: v for k, v in out.details.items() if k in out.cells}
+    undecided = {t3_key(r, c) for r in state.eight_undecided for c in T3_COLUMNS}
+    confirm_by_arithmetic(out.cells, out.details, undecided)
     if missing and out.tables_found:
         unprinted = {
             t3_key(r, c) for r in ("other_no_correction", "other_no_fee", "other_other") for c in T3_COLUMNS

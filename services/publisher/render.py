@@ -41,8 +41,9 @@ from shared.report import (
 KIND_LABELS = {"agency": "部门报告", "summary": "政府汇总报告"}
 FORMAT_LABELS = {"v2021": "2021年格式", "v2019": "2019年格式（试行）", "pre2019": "2019年以前格式"}
 DEADLINE_LABELS = {"on_time": "按时发布", "late": "逾期发布", "unknown": "发布日期不详"}
-SEVERITY_LABELS = {"error": "不一致", "warning": "请注意", "info": "说明"}
-SEVERITY_ORDER = ("error", "warning", "info")
+# A notice is a harmless deviation from the template (recorded, never holding a report).
+SEVERITY_LABELS = {"error": "不一致", "warning": "请注意", "notice": "提示", "info": "说明"}
+SEVERITY_ORDER = ("error", "warning", "notice", "info")
 NULL_CELL_TEXT = "—未识别"
 LOW_CONFIDENCE = UNCERTAIN_BELOW  # below this the parser's reading is flagged on the page
 CSV_COLUMNS = ("key", "label", "value", "raw", "marker", "note", "confidence", "source")

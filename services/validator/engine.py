@@ -16,7 +16,7 @@ from shared.report import UNCERTAIN_BELOW, Finding, ParsedReport, Severity
 
 from .agency import AgencyLevel, check_submitted_agency, derive_level
 from .aggregate import check_aggregate
-from .catalogue import is_known_rule, make_finding, spec_for
+from .catalogue import is_known_rule, make_finding, reviewer_question, spec_for
 from .copied_text import PeerTextIndex, check_peer_copies
 from .cross_year import check_cross_year
 from .narrative import check_narrative
@@ -25,7 +25,8 @@ from .table_three import check_table_three
 from .tables_two_four import check_cells, check_table_four, check_table_two
 
 Decision = Literal["approved", "needs_review", "rejected"]
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+SEVERITY_RANK = {"info": 0, "notice": 1, "warning": 2, "error": 3}
+HOLDING: frozenset[str] = frozenset({"warning", "error"})  # severities a person must look at
 LEVEL_NAMES: dict[str, AgencyLevel] = {
     "provincial": "provincial",
     "province": "provincial",
@@ -81,10 +82,12 @@ def validate(report: ParsedReport, context: ValidationContext) -> list[Finding]:
     findings += _from_parser(report)
     findings = _merge_unparameterised(findings)
     findings = [_qualify_uncertain_cells(f, report) for f in findings]
-    return _apply_overrides(findings, context.severity_overrides)
+    findings = _apply_overrides(findings, context.severity_overrides)
+    return [_with_question(f, report) for f in findings]
 
 
 def decide(findings: list[Finding]) -> Decision:
+    """Errors reject, warnings wait for a person; notices and info never hold a report."""
     severities = {f.severity for f in findings}
     if "error" in severities:
         return "rejected"
@@ -109,9 +112,12 @@ def _from_parser(report: ParsedReport) -> list[Finding]:
         en = [hybrid[1]] if hybrid else []
         zh += [pf.message for pf in altered]
         en += [pf.message for pf in altered]
+        cells = [c for pf in altered for c in pf.cells]
+        # A label mapped with certainty changes no number; one that may name another row holds the report.
+        unsure = any(_uncertain(report, c) for c in cells)
         out.append(
             make_finding(
-                "TBL-HEADER-ALTERED", "；".join(zh), "; ".join(en), [c for pf in altered for c in pf.cells]
+                "TBL-HEADER-ALTERED", "；".join(zh), "; ".join(en), cells, severity="warning" if unsure else None
             )
         )
     for pf in report.parse_findings:
@@ -174,11 +180,7 @@ def _qualify_uncertain_cells(finding: Finding, report: ParsedReport) -> Finding:
     """A finding that rests on a cell the parser is unsure of says so, and is at most a warning."""
     if finding.rule.startswith("PARSE-"):
         return finding
-    flagged = [
-        k
-        for k in finding.cells
-        if k in report.cell_details and report.cell_details[k].confidence < UNCERTAIN_BELOW
-    ]
+    flagged = [k for k in finding.cells if _uncertain(report, k)]
     if not flagged:
         return finding
     listed = "、".join(flagged)
@@ -190,6 +192,20 @@ def _qualify_uncertain_cells(finding: Finding, report: ParsedReport) -> Finding:
         message_en=f"{finding.message_en} (note: rests on cell(s) {listed.replace('、', ', ')} the parser flagged as "
         f"uncertain; check the source first)",
     )
+
+
+def _uncertain(report: ParsedReport, key: str) -> bool:
+    detail = report.cell_details.get(key)
+    return detail is not None and detail.confidence < UNCERTAIN_BELOW
+
+
+def _with_question(finding: Finding, report: ParsedReport) -> Finding:
+    """A finding that holds the report says what the reviewer should check, and where."""
+    if finding.severity not in HOLDING or not is_known_rule(finding.rule):
+        return finding
+    sources = {k: d.source for k, d in report.cell_details.items() if d.source}
+    question_zh, question_en = reviewer_question(finding, sources)
+    return replace(finding, question_zh=question_zh, question_en=question_en)
 
 
 def _apply_overrides(findings: list[Finding], overrides: Mapping[str, str]) -> list[Finding]:
@@ -207,6 +223,6 @@ def _apply_overrides(findings: list[Finding], overrides: Mapping[str, str]) -> l
         if severity == "off":
             continue
         if severity not in SEVERITY_RANK:
-            raise ValueError(f"severity override for {f.rule}: {severity!r} is not error/warning/info/off")
+            raise ValueError(f"severity override for {f.rule}: {severity!r} is not error/warning/notice/info/off")
         out.append(replace(f, severity=severity))  # type: ignore[arg-type]
     return out

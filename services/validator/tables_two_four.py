@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from shared.report import T4_KEYS, T4_OUTCOMES, Finding, ParsedReport
+from shared.report import T4_KEYS, T4_OUTCOMES, UNCERTAIN_BELOW, Finding, ParsedReport, Severity
 
 from .agency import AgencyLevel, body_type
 from .arithmetic import Identity, failing
 from .catalogue import make_finding
-from .cells import BLANK_MARKERS, CellReader, fmt
+from .cells import BLANK_MARKERS, CellReader, fmt, t3_layout, t3_rows
+from .table_three import t3_identities
 
 T4_GROUP_RULES = {"review": "T4-SUM-REVIEW", "suit_direct": "T4-SUM-DIRECT", "suit_after_review": "T4-SUM-AFTER"}
 T4_GROUP_ZH = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
@@ -197,8 +198,15 @@ def _unparseable(report: ParsedReport) -> list[Finding]:
     zh = "；".join([f"{k}=“{r}”无可读数字" for k, r in unreadable] + [f"{k}=“{r}”按数字{_shown(report, k)}计，附注保留" for k, r in annotated])
     en = "; ".join([f"{k} = '{r}' has no readable number" for k, r in unreadable]
                    + [f"{k} = '{r}' read as {_shown(report, k)}, note kept" for k, r in annotated])
-    return [make_finding("NUM-UNPARSEABLE", zh, en, [k for k, _ in unreadable + annotated],
-                         severity="error" if unreadable else "warning")]
+    # A number with a note, read with certainty, changes no number: a notice, not a question.
+    unsure = any(_confidence(report, k) < UNCERTAIN_BELOW for k, _ in annotated)
+    severity: Severity = "error" if unreadable else "warning" if unsure else "notice"
+    return [make_finding("NUM-UNPARSEABLE", zh, en, [k for k, _ in unreadable + annotated], severity=severity)]
+
+
+def _confidence(report: ParsedReport, key: str) -> float:
+    detail = report.cell_details.get(key)
+    return detail.confidence if detail is not None else 1.0
 
 
 def _shown(report: ParsedReport, key: str) -> str:
@@ -210,17 +218,21 @@ def _markers(report: ParsedReport, reader: CellReader) -> list[Finding]:
     marked = [k for k, d in report.cell_details.items() if d.marker in BLANK_MARKERS and report.cells.get(k) is not None]
     if not marked:
         return []
-    tables = {_table_of(k) for k in marked}
-    # A table that is all zeros/markers is typical of small agencies: worth noting, not reviewing.
-    only_empty_tables = all(
-        all((v or 0) == 0 for k, v in report.cells.items() if _table_of(k) == t) for t in tables
-    )
+    # Read as 0 in tables that add up, a marker changes no number; in a sum that fails it may
+    # hide the missing figure, and a person looks.
+    in_failing_sum = set(marked) & _cells_of_failing_sums(report)
     sample = "、".join(f"{k}（{reader.marker(k)}）" for k in marked[:12]) + ("等" if len(marked) > 12 else "")
     sample_en = ", ".join(f"{k} ({reader.marker(k)})" for k in marked[:12]) + (", …" if len(marked) > 12 else "")
     return [make_finding(
         "NUM-MARKER", f"{len(marked)}个单元格为空白或标记，按0计：{sample}",
         f"{len(marked)} cells are blank or a marker and read as 0: {sample_en}", marked,
-        severity="info" if only_empty_tables else "warning")]
+        severity="warning" if in_failing_sum else "notice")]
+
+
+def _cells_of_failing_sums(report: ParsedReport) -> set[str]:
+    layout = t3_layout(report)
+    identities = [*t3_identities(layout, t3_rows(layout)), *t4_identities()]
+    return {k for ident in failing(identities, report.cells) for k in ident.cells}
 
 
 def _table_of(key: str) -> str:

@@ -88,8 +88,11 @@ def check_document(
     findings = validate(report, validation_context(session, doc, report, aliases))
     doc.findings = [finding.to_json() for finding in findings]
     verdict = decide(findings)
-    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
-    detail = f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "notice", "info")}
+    detail = (
+        f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['notice']} notices, "
+        f"{counts['info']} info"
+    )
     next_stage = Stage.publish if verdict == "approved" else None
     return StageOutcome(VERDICT_STATUS[verdict], detail=detail, next_stage=next_stage)
 

@@ -55,7 +55,8 @@ def test_seed_goes_from_upload_to_published(
     [item] = receipt["documents"]
     assert item["status"] == "received" and item["submission_no"].startswith("NB")
     doc = wait_for_status(api, tokens["uploader"], item["id"], SETTLED)
-    # The seed is arithmetically sound but copies provincial text: a human must look.
+    # The seed is arithmetically sound, but states cumulative figures and prints 8 numbers
+    # per row of an all-zero table that nothing can settle: a human must look.
     assert doc["status"] == "needs_review", doc["history"]
     assert doc["agency"] == "西工区城市改造办公室" and doc["year"] == 2022
     assert doc["report"]["cells"]["t3_total_processed__total"] == 0

@@ -54,7 +54,7 @@ def add_document(
 ) -> Document:
     """A document as the pipeline leaves it: parsed, checked, its verdict as status."""
     report = parse_document(data, name)
-    findings = validate(report, ValidationContext(as_of=REPORT_AS_OF))
+    findings = validate(report, ValidationContext(as_of=REPORT_AS_OF, submitted_for=agency_key or None))
     doc = Document(
         upload_id="u1",
         filename=name,

@@ -235,11 +235,11 @@ def test_corrections_are_applied_again_by_every_parse(session: Session, tmp_path
 
 
 def _queue_of_three(session: Session) -> tuple[Document, Document, Document]:
-    """A: needs_review held only by NUM-MARKER (oldest); B: rejected by the checks;
+    """A: needs_review held only by META-AGENCY-MISMATCH (oldest); B: rejected by the checks;
     C: needs_review (as if a reviewer had dismissed nothing yet), newer, also held by T3 errors."""
     now = utcnow()
     good_name, good = render_fast(truth(23), "html_trs_utf8")
-    a = add_document(session, good_name, good, status_changed_at=now - timedelta(hours=30))
+    a = add_document(session, good_name, good, agency_key="某县民政局", status_changed_at=now - timedelta(hours=30))
     b, _ = _broken(session, 6, status_changed_at=now - timedelta(hours=40))
     c_name, c_data, _ = broken_report(7)
     c = add_document(session, c_name, c_data, status=Status.needs_review, status_changed_at=now - timedelta(hours=2))
@@ -248,7 +248,7 @@ def _queue_of_three(session: Session) -> tuple[Document, Document, Document]:
 
 def test_queue_order_filters_counts_and_claims(session: Session) -> None:
     a, b, c = _queue_of_three(session)
-    assert a.status == Status.needs_review and holding_rules(a.findings or [], set()) == {"NUM-MARKER"}
+    assert a.status == Status.needs_review and holding_rules(a.findings or [], set()) == {"META-AGENCY-MISMATCH"}
     assert c.id is not None
     claim(session, c.id, OTHER_REVIEWER.actor)
     page = queue_page(session, QueueFilter())
@@ -273,14 +273,14 @@ def test_queue_order_filters_counts_and_claims(session: Session) -> None:
 
 def test_bulk_approve_only_reports_held_by_the_chosen_rules(session: Session) -> None:
     a, b, c = _queue_of_three(session)
-    dry = bulk_approve(session, REVIEWER, QueueFilter(), ["NUM-MARKER"], dry_run=True)
+    dry = bulk_approve(session, REVIEWER, QueueFilter(), ["META-AGENCY-MISMATCH"], dry_run=True)
     assert dry["count"] == 1 and dry["done"] == [a.id] and a.status == Status.needs_review
     skipped = {s["id"]: s["reason"] for s in dry["skipped"]}
     assert skipped[b.id].startswith("rejected by the checks")
     assert skipped[c.id].startswith("also held by ") and "T3-ROWSUM-granted" in skipped[c.id]
     assert c.id is not None
     claim(session, c.id, OTHER_REVIEWER.actor)
-    chosen = sorted(holding_rules(c.findings or [], set()) | {"NUM-MARKER"})
+    chosen = sorted(holding_rules(c.findings or [], set()) | {"META-AGENCY-MISMATCH"})
     wider = bulk_approve(session, REVIEWER, QueueFilter(), chosen)
     assert wider["done"] == [a.id] and a.status == Status.approved
     assert {s["id"]: s["reason"] for s in wider["skipped"]}[c.id] == f"being reviewed by {OTHER_REVIEWER.actor}"

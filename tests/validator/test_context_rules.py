@@ -250,7 +250,8 @@ def test_metadata_rules() -> None:
     report.published_on, report.agency = "2023-12-20", "某某县民政局"
     assert rules(report)["META-PUBDATE-EARLY"].severity == "error"
     report.published_on = "2024-02-15"
-    assert rules(report)["META-PUBDATE-LATE"].severity == "warning"
+    # Late changes no number and no reviewer can undo it: recorded and counted, not held.
+    assert rules(report)["META-PUBDATE-LATE"].severity == "notice"
     report.agency = "某某县某某镇人民政府"  # no Art. 49 deadline for townships
     assert "META-PUBDATE-LATE" not in rules(report)
     report.year = 2020
