@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
@@ -24,6 +24,11 @@ from shared.models import (
 from shared.tracking import dispatch_pending, enqueue, set_status
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+# Ids and numbers are PostgreSQL integers: anything outside is refused here (422), not by
+# the database (500).
+MAX_DB_INT = 2**31 - 1
+DocumentId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Document id")]
+Year = Annotated[int, Query(ge=1900, le=2200)]
 Anyone = Annotated[Principal, Depends(require(*Role))]
 Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
 Ops = Annotated[Principal, Depends(require(Role.ops))]
@@ -92,8 +97,8 @@ def list_documents(
     principal: Anyone,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
     agency: str | None = None,
-    year: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    year: Year | None = None,
+    page: Annotated[int, Query(ge=1, le=MAX_DB_INT // 500)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     query = select(Document)
@@ -134,13 +139,13 @@ def list_documents(
 
 
 @router.get("/{document_id}")
-def get_document(document_id: int, principal: Anyone) -> dict[str, Any]:
+def get_document(document_id: DocumentId, principal: Anyone) -> dict[str, Any]:
     with session_scope() as session:
         return document_detail(session, load_visible(session, document_id, principal))
 
 
 @router.post("/{document_id}/retry")
-def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
+def retry_document(document_id: DocumentId, principal: Ops) -> dict[str, Any]:
     """Run a failed document again from the stage that failed."""
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -176,7 +181,7 @@ def _decide(
 
 @router.post("/{document_id}/approve")
 def approve_document(
-    document_id: int, principal: Reviewer, body: ApproveRequest | None = None
+    document_id: DocumentId, principal: Reviewer, body: ApproveRequest | None = None
 ) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -199,7 +204,7 @@ UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUN
 
 
 @router.post("/{document_id}/reject")
-def reject_document(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
+def reject_document(document_id: DocumentId, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
         if doc.status in UNREJECTABLE:

@@ -39,6 +39,7 @@ from shared.tracking import dispatch_pending
 router = APIRouter(tags=["ops"])
 Ops = Annotated[Principal, Depends(require(Role.ops))]
 MAX_BULK = 5000
+DocumentIds = list[Annotated[int, Field(ge=1, le=2**31 - 1)]]
 
 _workers = WorkerWatch(celery_app)
 
@@ -53,7 +54,7 @@ _registry = pipeline_registry(session_scope, current_broker_view)
 class FailureSelection(BaseModel):
     """Either explicit ids or one failure group's key (as the summary lists it)."""
 
-    ids: list[int] | None = Field(default=None, max_length=MAX_BULK)
+    ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
     reason: str | None = Field(default=None, max_length=300)
 
     @model_validator(mode="after")
@@ -67,7 +68,7 @@ class FailureSelection(BaseModel):
 
 
 class ReprocessSelection(BaseModel):
-    ids: list[int] | None = Field(default=None, max_length=MAX_BULK)
+    ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
     parser_version_below: str | None = Field(default=None, pattern=r"^\d+(\.\d+)*$")
 
     @model_validator(mode="after")

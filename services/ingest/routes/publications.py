@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
-from services.ingest.routes.documents import document_detail, load_visible
+from services.ingest.routes.documents import DocumentId, document_detail, load_visible
 from shared.celery_app import celery_app
 from shared.db import session_scope
 from shared.models import Publication, Stage, Status, WebhookDelivery, iso, utcnow
@@ -26,7 +26,7 @@ class RetractRequest(BaseModel):
 
 
 @router.post("/{document_id}/retract")
-def retract_publication(document_id: int, principal: Publisher, body: RetractRequest) -> dict[str, Any]:
+def retract_publication(document_id: DocumentId, principal: Publisher, body: RetractRequest) -> dict[str, Any]:
     """Take a published report off the portal's index; its page stays with a notice."""
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -56,7 +56,7 @@ def retract_publication(document_id: int, principal: Publisher, body: RetractReq
 
 
 @router.get("/{document_id}/deliveries")
-def list_deliveries(document_id: int, principal: PublisherOrOps) -> dict[str, Any]:
+def list_deliveries(document_id: DocumentId, principal: PublisherOrOps) -> dict[str, Any]:
     """Every push attempt of this report to the configured external portals."""
     with session_scope() as session:
         load_visible(session, document_id, principal)
