@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def stage_soft_time_limit(self) -> int:
+        """When a stage task is told to stop (SoftTimeLimitExceeded): early enough to
+        record why before `stage_time_limit` kills it."""
+        return max(1, self.stage_time_limit - max(2, self.stage_time_limit // 10))
+
+    @property
     def local_storage_dir(self) -> Path:
         return (self.data_dir / "storage").resolve()
 
