@@ -6,9 +6,7 @@ doubtful cell certain lets a wrong number through. Both directions are tested he
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +16,7 @@ from shared.report import UNCERTAIN_BELOW
 from tests.corpus.generate import render_fast
 from tests.corpus.render_docx import render as render_docx
 from tests.corpus.truth import random_truth
-
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
+from tests.reference import corpus_path
 
 
 @pytest.mark.parametrize("raw", ["0", "7", "12", "164", "1,015", "3件"])
@@ -57,6 +54,6 @@ def test_rows_the_arithmetic_cannot_decide_follow_the_decided_rows_of_their_tabl
 
 
 def test_an_all_zero_seed_table_stays_undecided() -> None:
-    seed = SHARED / "corpus" / "seed" / "000_73a337edb7ff8878.txt"
+    seed = corpus_path("seed/000_73a337edb7ff8878.txt")
     report = parse_document(seed.read_bytes(), seed.name)
     assert report.cell_details["t3_denied_state_secret__total"].confidence < UNCERTAIN_BELOW
