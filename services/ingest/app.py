@@ -107,7 +107,7 @@ def create_app() -> FastAPI:
             headers={"Retry-After": STORAGE_RETRY_AFTER},
         )
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], responses={503: {"description": "a dependency is down (see which)"}})
     def healthz() -> JSONResponse:  # in the threadpool: waiting on probes never blocks the loop
         checks = health_checks(
             {"database": _probe_database, "broker": _probe_broker, "storage": _probe_storage}

@@ -85,7 +85,9 @@ class IdempotencyConflict(Exception):
 
 # Bidirectional overrides and isolates can make "report.exe.txt" display as "report.txt.exe";
 # zero-width characters hide differences between names.
-_INVISIBLE = set("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff")
+_INVISIBLE = set(
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff"
+)
 MAX_FILENAME_CHARS = 200
 
 
@@ -284,7 +286,9 @@ def receive(
     return receipt
 
 
-def replay(principal: Principal, idempotency_key: str, fingerprint: str | None = None) -> dict[str, Any] | None:
+def replay(
+    principal: Principal, idempotency_key: str, fingerprint: str | None = None
+) -> dict[str, Any] | None:
     """The answer given to an earlier request with this key, if any."""
     with session_scope() as session:
         upload = session.exec(

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import document_summary
+from services.ingest.schemas import DocumentDetail, DocumentList, errors
 from services.ops.actions import NotRetryable, retry_failed_document
 from shared.db import session_scope
 from shared.models import (
@@ -92,7 +93,7 @@ def _publication_summary(session: Session, doc: Document) -> dict[str, Any] | No
     }
 
 
-@router.get("")
+@router.get("", response_model=DocumentList, responses=errors(401, 403, 422))
 def list_documents(
     principal: Anyone,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
@@ -138,13 +139,13 @@ def list_documents(
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
-@router.get("/{document_id}")
+@router.get("/{document_id}", response_model=DocumentDetail, responses=errors(401, 403, 404, 422))
 def get_document(document_id: DocumentId, principal: Anyone) -> dict[str, Any]:
     with session_scope() as session:
         return document_detail(session, load_visible(session, document_id, principal))
 
 
-@router.post("/{document_id}/retry")
+@router.post("/{document_id}/retry", response_model=DocumentDetail, responses=errors(401, 403, 404, 409, 422))
 def retry_document(document_id: DocumentId, principal: Ops) -> dict[str, Any]:
     """Run a failed document again from the stage that failed."""
     with session_scope() as session:
@@ -179,7 +180,9 @@ def _decide(
     )
 
 
-@router.post("/{document_id}/approve")
+@router.post(
+    "/{document_id}/approve", response_model=DocumentDetail, responses=errors(401, 403, 404, 409, 422)
+)
 def approve_document(
     document_id: DocumentId, principal: Reviewer, body: ApproveRequest | None = None
 ) -> dict[str, Any]:
@@ -203,7 +206,9 @@ UNREJECTABLE = {Status.rejected, Status.published, Status.superseded, *STAGE_RUN
 }
 
 
-@router.post("/{document_id}/reject")
+@router.post(
+    "/{document_id}/reject", response_model=DocumentDetail, responses=errors(401, 403, 404, 409, 422)
+)
 def reject_document(document_id: DocumentId, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)

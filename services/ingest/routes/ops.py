@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from services.ingest.auth import Principal, Role, require
+from services.ingest.schemas import errors
 from services.ops.actions import (
     BulkResult,
     acknowledge_failure,
@@ -78,7 +79,7 @@ class ReprocessSelection(BaseModel):
         return self
 
 
-@router.get("/api/v1/ops/summary")
+@router.get("/api/v1/ops/summary", responses=errors(401, 403))
 def ops_summary(principal: Ops) -> dict[str, Any]:
     """Queues, stages, statuses, oldest waiting documents, failures and workers."""
     broker = current_broker_view()
@@ -92,7 +93,7 @@ def _bulk(selection: FailureSelection, action: Callable[..., object], actor: str
         return apply_each(session, docs, missing, action, actor)
 
 
-@router.post("/api/v1/ops/failures/retry")
+@router.post("/api/v1/ops/failures/retry", responses=errors(401, 403, 422))
 def retry_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any]:
     """Run failed documents again from the stage that failed (as documents/{id}/retry)."""
     result = _bulk(selection, retry_failed_document, principal.actor)
@@ -101,13 +102,15 @@ def retry_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any
     return result.to_json()
 
 
-@router.post("/api/v1/ops/failures/acknowledge")
+@router.post("/api/v1/ops/failures/acknowledge", responses=errors(401, 403, 422))
 def acknowledge_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any]:
     """Take failures off the list (their status stays `failed`)."""
     return _bulk(selection, acknowledge_failure, principal.actor).to_json()
 
 
-@router.post("/api/v1/ops/reprocess", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/api/v1/ops/reprocess", status_code=status.HTTP_202_ACCEPTED, responses=errors(401, 403, 422, 503)
+)
 def reprocess(selection: ReprocessSelection, principal: Ops) -> dict[str, Any]:
     """Parse and validate again; the old result stays until the new one is complete."""
     with session_scope() as session:

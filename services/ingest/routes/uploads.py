@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import IdempotencyConflict, IncomingFile, document_summary, receive
+from services.ingest.schemas import UploadReceipt, UploadView, errors
 from shared.db import session_scope
 from shared.models import Document, Upload, iso
 from shared.settings import get_settings
@@ -27,7 +28,12 @@ def _incoming(upload: UploadFile, limit: int) -> IncomingFile:
 
 # Synchronous on purpose: FastAPI runs it in its threadpool, so storage, database and zip
 # work never holds up the event loop (and every other request with it).
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadReceipt,
+    responses=errors(401, 403, 413, 422, 503),
+)
 def create_upload(
     principal: Uploader,
     files: Annotated[list[UploadFile], File(description="One or more reports or zip bundles")],
@@ -57,7 +63,7 @@ def create_upload(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
-@router.get("/{upload_id}")
+@router.get("/{upload_id}", response_model=UploadView, responses=errors(401, 403, 404))
 def get_upload(upload_id: str, principal: Annotated[Principal, Depends(require(*Role))]) -> dict[str, Any]:
     with session_scope() as session:
         upload = session.get(Upload, upload_id)
