@@ -152,9 +152,24 @@ def test_a_request_over_the_size_limit_is_413(
         assert small_api.client.get("/api/v1/documents", headers=small_api.headers("ops")).json()["total"] == total + 1
 
 
-def test_uploads_are_stored_from_the_request_file_not_read_whole(api: Api) -> None:
+def test_uploads_are_stored_from_the_request_file_not_read_whole(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.datastructures import UploadFile
+
+    read_whole: list[int] = []
+    original = UploadFile.read
+
+    async def recording_read(self: UploadFile, size: int = -1) -> bytes:
+        data = await original(self, size)
+        if len(data) > 1024 * 1024:
+            read_whole.append(len(data))
+        return data
+
+    monkeypatch.setattr(UploadFile, "read", recording_read)
     data = REPORT + b"z" * 3_000_000  # beyond the spooling threshold: a file on disk
     answer = upload(api, [("large.txt", data)])
+    assert read_whole == [], "the upload was read into memory whole"
     document = answer.json()["documents"][0]
     stored = api.data_dir / "storage" / "nianbao-raw" / "raw" / document["sha256"][:2] / document["sha256"]
     assert stored.read_bytes() == data and document["size"] == len(data)

@@ -8,6 +8,7 @@ few examples per entry point, no deadline (PDF and DOCX readers take tens of ms)
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from shared.report import ParsedReport, UnreadableDocument
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 BOUNDED = settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("NIANBAO_PROPERTY_EXAMPLES", "40")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

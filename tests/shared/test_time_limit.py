@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,12 +11,42 @@ import pytest
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from shared.celery_app import make_celery
-from shared.models import Stage, Status
-from shared.settings import Settings
+from shared.db import get_engine, session_scope, upgrade_schema
+from shared.models import Document, Stage, Status, Upload
+from shared.settings import Settings, get_settings
 from shared.stages import run_stage
-from tests.shared.test_tracking import FakeRequest, database, new_document, status_of
 
-__all__ = ["database"]
+
+@pytest.fixture
+def document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A received document in a SQLite database of its own."""
+    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_schema()
+    with session_scope() as session:
+        session.add(Upload(id="u1"))
+        session.flush()
+        doc = Document(upload_id="u1", filename="a.txt", size=1, sha256="x", storage_key="raw/x")
+        session.add(doc)
+        session.flush()
+        assert doc.id is not None
+        doc_id = doc.id
+    yield doc_id
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def status_of(doc_id: int) -> Document:
+    with session_scope() as session:
+        doc = session.get(Document, doc_id)
+        assert doc is not None
+        return doc
+
+
+class FakeRequest(SimpleNamespace):
+    pass
 
 
 class RetryingTask(SimpleNamespace):
@@ -26,8 +58,8 @@ def too_slow(session: Any, doc: Any) -> Any:
     raise SoftTimeLimitExceeded()
 
 
-def test_a_stage_past_its_time_limit_fails_with_that_reason_after_one_retry(database: None) -> None:
-    doc_id = new_document()
+def test_a_stage_past_its_time_limit_fails_with_that_reason_after_one_retry(document: int) -> None:
+    doc_id = document
     task = RetryingTask(request=FakeRequest(id="task-a", retries=0), max_retries=5)
     with pytest.raises(Retry):
         run_stage(task, Stage.parse, doc_id, too_slow)  # type: ignore[arg-type]
