@@ -1,6 +1,8 @@
 """The API's answers as pydantic models, so the OpenAPI document says what each route
 returns and which errors it may answer. Extra keys are allowed through: a field added to
-an answer must not vanish because a model was not updated with it."""
+an answer must not vanish because a model was not updated with it. Routes use
+`response_model_exclude_unset`: a key an answer leaves out (`duplicate_of`, `error`)
+stays out instead of appearing as null."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+# Text the database can store: PostgreSQL refuses a NUL character in a text value.
+NO_NUL = r"^[^\x00]*$"
 
 
 class _Answer(BaseModel):

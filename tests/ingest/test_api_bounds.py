@@ -142,3 +142,22 @@ def test_a_slow_upload_does_not_hold_up_other_requests(
     uploader.join()
     assert listed.status_code == 200 and results["upload"] == 202
     assert elapsed < 1.5, f"a database-only request waited {elapsed:.1f} s behind a stalled upload"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "extra"),
+    [
+        ("GET", "/api/v1/documents?agency=a%00b", "ops", {}),
+        ("GET", "/api/v1/uploads/a%00b", "ops", {}),
+        ("POST", "/api/v1/documents/1/reject", "reviewer", {"json": {"reason": "a\x00b"}}),
+        ("POST", "/api/v1/documents/1/approve", "reviewer", {"json": {"reason": "a\x00b"}}),
+        ("POST", "/api/v1/documents/1/retract", "publisher", {"json": {"reason": "a\x00b"}}),
+        ("POST", "/api/v1/ops/failures/acknowledge", "ops", {"json": {"reason": "a\x00b"}}),
+        ("POST", "/api/v1/uploads", "ops", {"files": [("files", ("a.txt", b"x"))], "data": {"agency": "a\x00b"}}),
+    ],
+)
+def test_a_nul_character_in_text_input_is_refused_not_500(
+    api: Api, method: str, path: str, role: str, extra: dict[str, Any]
+) -> None:
+    answer = api.client.request(method, path, headers=api.headers(role), **extra)
+    assert answer.status_code == 422, (answer.status_code, answer.text)

@@ -122,6 +122,7 @@ def test_reusing_an_idempotency_key_with_another_body_is_refused(api: Api) -> No
     other = upload(api, [("a.txt", REPORT + b"other")], headers=key)
     assert first.status_code == again.status_code == 202
     assert again.json() == first.json()
+    assert "duplicate_of" not in first.json()["documents"][0] and "error" not in first.json()["documents"][0]
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from services.ingest.auth import Principal, Role, require
-from services.ingest.schemas import errors
+from services.ingest.schemas import NO_NUL, errors
 from services.ops.actions import (
     BulkResult,
     acknowledge_failure,
@@ -56,7 +56,7 @@ class FailureSelection(BaseModel):
     """Either explicit ids or one failure group's key (as the summary lists it)."""
 
     ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
-    reason: str | None = Field(default=None, max_length=300)
+    reason: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
 
     @model_validator(mode="after")
     def _one_of(self) -> FailureSelection:

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
 from services.ingest.routes.documents import DocumentId, document_detail, load_visible
-from services.ingest.schemas import DeliveryLog, DocumentDetail, errors
+from services.ingest.schemas import NO_NUL, DeliveryLog, DocumentDetail, errors
 from shared.celery_app import celery_app
 from shared.db import session_scope
 from shared.models import Publication, Stage, Status, WebhookDelivery, iso, utcnow
@@ -23,12 +23,13 @@ REFRESH_TASK = "nianbao.refresh_portal"  # services.publisher.tasks
 
 
 class RetractRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
 
 
 @router.post(
     "/{document_id}/retract",
     response_model=DocumentDetail,
+    response_model_exclude_unset=True,
     responses=errors(401, 403, 404, 409, 422, 503),
 )
 def retract_publication(
@@ -62,7 +63,12 @@ def retract_publication(
         return document_detail(session, load_visible(session, document_id, principal))
 
 
-@router.get("/{document_id}/deliveries", response_model=DeliveryLog, responses=errors(401, 403, 404, 422))
+@router.get(
+    "/{document_id}/deliveries",
+    response_model=DeliveryLog,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 422),
+)
 def list_deliveries(document_id: DocumentId, principal: PublisherOrOps) -> dict[str, Any]:
     """Every push attempt of this report to the configured external portals."""
     with session_scope() as session:
