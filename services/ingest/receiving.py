@@ -12,7 +12,7 @@ import json
 import unicodedata
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +37,7 @@ class IncomingFile:
     data: bytes | None
     refusal: str | None = None
     stream: BinaryIO | None = None
-    _sha256: str | None = None
+    _sha256: str | None = field(default=None, init=False, repr=False)
 
     @property
     def readable(self) -> bool:
@@ -67,16 +67,6 @@ class IncomingFile:
                 self.stream.seek(0)
             self._sha256 = digest.hexdigest()
         return self._sha256
-
-    def head(self, length: int) -> bytes:
-        if self.data is not None:
-            return self.data[:length]
-        if self.stream is None:
-            return b""
-        self.stream.seek(0)
-        head = self.stream.read(length)
-        self.stream.seek(0)
-        return head
 
 
 class IdempotencyConflict(Exception):
