@@ -80,18 +80,37 @@ def token_create(
         list[str] | None, typer.Option(help="Agency an uploader may submit for (repeatable)")
     ] = None,
     label: Annotated[str | None, typer.Option(help="Who or what the token is for")] = None,
+    expires_in: Annotated[
+        str | None, typer.Option(help="Valid for this long, e.g. 90d, 12h, 30m (default: until revoked)")
+    ] = None,
 ) -> None:
     """Create a token and print it (only its hash is stored: keep it now)."""
-    from services.ingest.auth import Role, create_token
+    from services.ingest.auth import Role, create_token, parse_duration
     from shared.db import session_scope, upgrade_schema
 
     upgrade_schema()
     try:
+        lifetime = parse_duration(expires_in) if expires_in else None
         with session_scope() as session:
-            token = create_token(session, Role(role), agency or [], label)
+            token = create_token(session, Role(role), agency or [], label, lifetime)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token: Annotated[str, typer.Argument(help="The token as it was printed")]) -> None:
+    """Revoke a token: the API refuses it from now on."""
+    from services.ingest.auth import revoke_token
+    from shared.db import session_scope, upgrade_schema
+
+    upgrade_schema()
+    with session_scope() as session:
+        revoked = revoke_token(session, token)
+    if not revoked:
+        typer.echo("no such live token", err=True)
+        raise typer.Exit(1)
+    typer.echo("revoked")
 
 
 @app.command()

@@ -67,8 +67,10 @@ class Upload(SQLModel, table=True):
     agency_hint: str | None = None
     year_hint: int | None = None
     idempotency_key: str | None = None
-    # The exact answer given, so a retried request with the same Idempotency-Key gets it again.
+    # The exact answer given, so a retried request with the same Idempotency-Key gets it again;
+    # and a digest of what was sent, so a different request reusing the key is refused.
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    request_sha256: str | None = None
 
 
 class Document(SQLModel, table=True):
@@ -168,6 +170,7 @@ class ApiToken(SQLModel, table=True):
     label: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # None: valid until revoked
 
 
 class Publication(SQLModel, table=True):

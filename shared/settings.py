@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     s3_secret_key: str = "minioadmin"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    # Seconds before a storage call gives up (then retried by the stage, or a 503 from the
+    # API): shorter than an upload client waits, so a stalled server gets a clear answer.
+    s3_connect_timeout: float = 3.0
+    s3_read_timeout: float = 10.0
     raw_bucket: str = "nianbao-raw"
     portal_bucket: str = "nianbao-portal"
 
@@ -55,7 +59,8 @@ class Settings(BaseSettings):
     portal_url: str = "http://127.0.0.1:8000/portal/"
     api_url: str = "http://127.0.0.1:8000"
 
-    # Upload limits (per file and per zip member).
+    # Upload limits (per request, per file and per zip member).
+    max_request_bytes: int = 200 * 1024 * 1024  # whole request; above it 413 before reading on
     max_upload_bytes: int = 50 * 1024 * 1024
     max_zip_members: int = 500
     max_member_bytes: int = 50 * 1024 * 1024
@@ -88,6 +93,12 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'nianbao.db').resolve()}"
         return self
+
+    @property
+    def stage_soft_time_limit(self) -> int:
+        """When a stage task is told to stop (SoftTimeLimitExceeded): early enough to
+        record why before `stage_time_limit` kills it."""
+        return max(1, self.stage_time_limit - max(2, self.stage_time_limit // 10))
 
     @property
     def local_storage_dir(self) -> Path:

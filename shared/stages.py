@@ -13,6 +13,9 @@ reads and fills the document's fields; this module decides what a fault means:
   ``max_stage_attempts`` deliveries the document is ``failed`` as a poison file;
 * not yet (``DeferStage``: the document waits for another one) → back to the stage's
   waiting status, the task comes again after a short countdown.
+* a stage that runs past its (soft) time limit → tried once more, then ``failed`` with
+  that reason (a file too large or complex must not loop for an hour while users see
+  "parsing").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import kombu.exceptions
 import redis.exceptions
 import sqlalchemy.exc
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlmodel import Session
 
 from shared.db import session_scope
@@ -72,6 +76,9 @@ class _ClaimLost(Exception):
 
 
 StageWork = Callable[[Session, Document], StageOutcome]
+
+
+TIME_LIMIT_ATTEMPTS = 2  # runs that hit the time limit before the document is failed
 
 
 def retry_countdown(retries: int) -> int:
@@ -128,6 +135,18 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
         fail_stage(claim, f"{exc.code}: {exc.message}")
     except PermanentStageError as exc:
         fail_stage(claim, str(exc))
+    except SoftTimeLimitExceeded:
+        limit = get_settings().stage_soft_time_limit
+        if claim.attempt >= TIME_LIMIT_ATTEMPTS:
+            fail_stage(
+                claim,
+                f"the {claim.stage} stage ran past its time limit of {limit} s "
+                f"{claim.attempt} times: the file is too large or too complex to process",
+            )
+            return
+        log.warning("document %s: %s ran past %s s; trying once more", claim.document_id, claim.stage, limit)
+        # The same task id takes its claim over on the retry (attempt + 1).
+        raise task.retry(countdown=retry_countdown(task.request.retries))
     except TRANSIENT_ERRORS as exc:
         if task.request.retries >= (task.max_retries or 0):
             raise  # the claim's lease expires and the sweeper re-queues the stage

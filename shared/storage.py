@@ -7,10 +7,12 @@ are stored once and a retried upload overwrites nothing of value.
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
+import urllib3.exceptions
 from minio import Minio
 from minio.error import S3Error
 
@@ -25,8 +27,16 @@ class ObjectNotFound(Exception):
     pass
 
 
+# What the S3 client raises when the server cannot be reached or does not answer in time:
+# socket errors (OSError) and urllib3's own (MaxRetryError, ProtocolError, timeouts), which
+# are not OSErrors. All are transient: the caller retries or answers 503.
+_UNREACHABLE: tuple[type[Exception], ...] = (OSError, urllib3.exceptions.HTTPError)
+_S3_FAULTS: tuple[type[Exception], ...] = (S3Error, *_UNREACHABLE)
+
+
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def put_stream(self, key: str, stream: BinaryIO, length: int) -> None: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -55,6 +65,14 @@ class LocalStore:
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: readers never see half a file
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
+        tmp.replace(path)
 
     def get(self, key: str) -> bytes:
         try:
@@ -88,13 +106,19 @@ class S3Store:
         try:
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket)
-        except (S3Error, OSError) as exc:
+        except _S3_FAULTS as exc:
             raise StorageError(str(exc)) from exc
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         try:
             self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
-        except (S3Error, OSError) as exc:
+        except _S3_FAULTS as exc:
+            raise StorageError(str(exc)) from exc
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int) -> None:
+        try:
+            self.client.put_object(self.bucket, key, stream, length)
+        except _S3_FAULTS as exc:
             raise StorageError(str(exc)) from exc
 
     def get(self, key: str) -> bytes:
@@ -104,10 +128,12 @@ class S3Store:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise ObjectNotFound(key) from exc
             raise StorageError(str(exc)) from exc
-        except OSError as exc:
+        except _UNREACHABLE as exc:
             raise StorageError(str(exc)) from exc
         try:
             return response.read()
+        except _UNREACHABLE as exc:  # the connection broke mid-body
+            raise StorageError(str(exc)) from exc
         finally:
             response.close()
             response.release_conn()
@@ -120,13 +146,13 @@ class S3Store:
             if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
                 return False
             raise StorageError(str(exc)) from exc
-        except OSError as exc:
+        except _UNREACHABLE as exc:
             raise StorageError(str(exc)) from exc
 
     def delete(self, key: str) -> None:
         try:
             self.client.remove_object(self.bucket, key)
-        except (S3Error, OSError) as exc:
+        except _S3_FAULTS as exc:
             raise StorageError(str(exc)) from exc
 
     def list(self, prefix: str = "") -> Iterator[str]:
@@ -134,14 +160,14 @@ class S3Store:
             for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
                 if obj.object_name is not None:
                     yield obj.object_name
-        except (S3Error, OSError) as exc:
+        except _S3_FAULTS as exc:
             raise StorageError(str(exc)) from exc
 
     def ping(self) -> None:
         try:
             if not self.client.bucket_exists(self.bucket):
                 raise StorageError(f"bucket {self.bucket} does not exist")
-        except (S3Error, OSError) as exc:
+        except _S3_FAULTS as exc:
             raise StorageError(str(exc)) from exc
 
 
@@ -151,8 +177,10 @@ def _minio_client(settings: Settings) -> Minio:
     # Short timeouts and few retries: a dead storage server must surface as a retryable
     # fault in seconds, not hang a request or a worker.
     http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=3, read=30),
-        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+        timeout=urllib3.Timeout(connect=settings.s3_connect_timeout, read=settings.s3_read_timeout),
+        retries=urllib3.Retry(
+            total=2, read=0, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)
+        ),
         maxsize=10,
     )
     return Minio(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, col, select
 
 from shared.db import session_scope
-from shared.models import ApiToken, Document
+from shared.models import ApiToken, Document, utcnow
 
 
 class Role(StrEnum):
@@ -28,14 +30,55 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "90d", "12h", "30m", "45s" or plain seconds → a positive duration."""
+    match = _DURATION.match(text.lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"not a duration: {text!r} (e.g. 90d, 12h, 30m)")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
 def create_token(
-    session: Session, role: Role, agencies: list[str] | None = None, label: str | None = None
+    session: Session,
+    role: Role,
+    agencies: list[str] | None = None,
+    label: str | None = None,
+    expires_in: timedelta | None = None,
 ) -> str:
     if role == Role.uploader and not agencies:
         raise ValueError("an uploader token needs at least one agency")
     token = "nb_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=hash_token(token), role=role.value, agencies=agencies or [], label=label))
+    expires_at = utcnow() + expires_in if expires_in is not None else None
+    session.add(
+        ApiToken(
+            token_hash=hash_token(token),
+            role=role.value,
+            agencies=agencies or [],
+            label=label,
+            expires_at=expires_at,
+        )
+    )
     return token
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke a token (given as printed); False when no such live token exists."""
+    row = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), col(ApiToken.revoked_at).is_(None))
+    ).first()
+    if row is None:
+        return False
+    row.revoked_at = utcnow()
+    session.add(row)
+    return True
+
+
+def _expired(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at <= utcnow()
 
 
 @dataclass(frozen=True)
@@ -68,9 +111,9 @@ def current_principal(
                 ApiToken.token_hash == hash_token(credentials.credentials), col(ApiToken.revoked_at).is_(None)
             )
         ).first()
-    if row is None or row.id is None:
+    if row is None or row.id is None or _expired(row.expires_at):
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "unknown or revoked token", {"WWW-Authenticate": "Bearer"}
+            status.HTTP_401_UNAUTHORIZED, "unknown, expired or revoked token", {"WWW-Authenticate": "Bearer"}
         )
     return Principal(row.id, Role(row.role), tuple(row.agencies))
 

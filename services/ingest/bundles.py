@@ -9,7 +9,28 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
+
+# A bundle's bytes, or a seekable file holding them (read in place, never copied whole).
+BundleSource = bytes | BinaryIO
+
+
+def _open(source: BundleSource) -> zipfile.ZipFile:
+    if isinstance(source, bytes):
+        return zipfile.ZipFile(io.BytesIO(source))
+    source.seek(0)
+    return zipfile.ZipFile(source)
+
+
+def _head(source: BundleSource) -> bytes:
+    if isinstance(source, bytes):
+        return source[:4]
+    source.seek(0)
+    head = source.read(4)
+    source.seek(0)
+    return head
 
 
 @dataclass
@@ -28,15 +49,15 @@ class BundleLimits:
     max_ratio: int
 
 
-def is_zip(data: bytes, filename: str) -> bool:
+def is_zip(data: BundleSource, filename: str) -> bool:
     """A bundle to unpack — not an OOXML document, which is a zip too."""
-    if not data.startswith(b"PK\x03\x04"):
+    if not _head(data).startswith(b"PK\x03\x04"):
         return False
     if filename.lower().endswith((".docx", ".xlsx", ".pptx", ".odt", ".ods")):
         return False
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except zipfile.BadZipFile:
+        names = _open(data).namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return not any(n in ("word/document.xml", "xl/workbook.xml", "[Content_Types].xml") for n in names)
 
@@ -77,22 +98,27 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> b
     return None if len(data) > cap else data
 
 
-def unpack_bundle(data: bytes, limits: BundleLimits) -> list[BundleMember]:
-    """Members of a zip, each with its bytes or the reason it was refused."""
+def unpack_bundle(data: BundleSource, limits: BundleLimits) -> Iterator[BundleMember]:
+    """Members of a zip, one at a time, each with its bytes or the reason it was refused.
+
+    A bundle with more members than the limit is refused as a whole (one refusal, not one
+    per member: a small zip can hold many thousands of names)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = _open(data)
         infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
-        return [BundleMember(name="(bundle)", data=None, refusal=f"refused: not a readable zip ({exc})")]
-    members: list[BundleMember] = []
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield BundleMember(name="(bundle)", data=None, refusal=f"refused: not a readable zip ({exc})")
+        return
+    if len(infos) > limits.max_members:
+        yield BundleMember(
+            "(bundle)",
+            None,
+            f"refused: the bundle holds {len(infos)} files, more than the limit of {limits.max_members}",
+        )
+        return
     total = 0
-    for index, info in enumerate(infos):
+    for info in infos:
         name = decode_member_name(info)
-        if index >= limits.max_members:
-            members.append(
-                BundleMember(name, None, f"refused: more than {limits.max_members} members", info.file_size)
-            )
-            continue
         refusal = _refusal(name, info, limits, total)
         if refusal is None:
             try:
@@ -105,9 +131,6 @@ def unpack_bundle(data: bytes, limits: BundleLimits) -> list[BundleMember]:
         if refusal is None:
             assert content is not None
             total += len(content)
-            members.append(
-                BundleMember(posixpath.basename(name.replace("\\", "/")), content, None, info.file_size)
-            )
+            yield BundleMember(posixpath.basename(name.replace("\\", "/")), content, None, info.file_size)
         else:
-            members.append(BundleMember(name, None, refusal, info.file_size))
-    return members
+            yield BundleMember(name, None, refusal, info.file_size)

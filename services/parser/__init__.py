@@ -16,7 +16,7 @@ from services.parser.metadata import read_metadata
 from services.parser.normalize import strip_pinyin
 from services.parser.numbers import is_value_like
 from services.parser.rows import document_rows
-from services.parser.sniff import sniff
+from services.parser.sniff import check_size, sniff
 from services.parser.tables import read_tables
 from shared.report import ParsedReport, UnreadableDocument
 
@@ -30,6 +30,7 @@ __all__ = ["PARSER_VERSION", "extract_document", "parse_document", "parse_extrac
 def extract_document(data: bytes, filename: str = "") -> ExtractedDocument:
     """Bytes → paragraphs and tables, by the type sniffed from the bytes."""
     kind = sniff(data, filename)
+    check_size(data, kind)
     if kind == "pdf":
         from services.parser.pdf import extract_pdf  # the PDF engineer's module; heavy imports
 

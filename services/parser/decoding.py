@@ -29,8 +29,44 @@ def declared_html_charset(data: bytes) -> str | None:
     return canonical_encoding(match.group(1).decode("ascii")) if match else None
 
 
+_DETECTION_SAMPLE = 64 * 1024  # bytes charset detection looks at (its cost grows with size)
+
+
+def _plausible(ch: str) -> bool:
+    """A character a Chinese report is made of: CJK, their punctuation, fullwidth forms,
+    printable ASCII and whitespace."""
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x20 <= code < 0x7F
+        or ch in "\t\r\n"
+        or 0x2000 <= code <= 0x206F  # general punctuation: “” … —
+        or 0x3400 <= code <= 0x4DBF
+    )
+
+
+def detect_utf16(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" for UTF-16 text saved without a BOM (some Windows tools do),
+    else None. Only asked after UTF-8 failed: two ASCII letters read as UTF-16 look like a
+    CJK character, so ASCII text must never get here."""
+    sample = data[: _DETECTION_SAMPLE & ~1]
+    if len(sample) < 4:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if sum(_plausible(ch) for ch in text) >= 0.95 * len(text):
+            return encoding
+    return None
+
+
 def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode with the BOM, then the declared charset, UTF-8, GB18030, then detection.
+    """Decode with the BOM, then the declared charset, UTF-8, UTF-16 without a BOM,
+    GB18030, then detection.
 
     Order matters: UTF-8 and GB18030 are strict and cover nearly every report, while
     detection on short Chinese texts is a guess, so it comes last.
@@ -38,13 +74,19 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
-    for encoding in candidates:
+    for encoding in [c for c in (declared, "utf-8") if c]:
         try:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    best = from_bytes(data).best()
+    utf16 = detect_utf16(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace")
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:_DETECTION_SAMPLE]).best()
     if best is not None and best.encoding:
         return data.decode(canonical_encoding(best.encoding), errors="replace")
     return data.decode("gb18030", errors="replace")
@@ -55,7 +97,7 @@ def looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     if not sample:
         return False
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or detect_utf16(data) is not None:
         return False
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return controls / len(sample) > 0.05

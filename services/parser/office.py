@@ -19,6 +19,43 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONVERSION_TIMEOUT_S = 120
 
 
+# --- Package limits (DOCX, XLSX, ODT are zips) -------------------------------------
+
+_MiB = 1024 * 1024
+# A report's document.xml or sheet is a few MB; python-docx and openpyxl hold every part
+# in memory (a 1 GB document.xml took 1.9 GB), so parts are capped like zip members.
+MAX_PART_BYTES = 64 * _MiB
+MAX_PACKAGE_BYTES = 256 * _MiB
+MAX_PART_RATIO = 100  # uncompressed/compressed, for parts over RATIO_CHECKED_FROM
+RATIO_CHECKED_FROM = 8 * _MiB  # small parts may compress well without harm
+
+
+def check_package(data: bytes, label: str) -> None:
+    """Refuse an office package whose parts would expand beyond the caps (a zip bomb)."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except _DAMAGED_ZIP as exc:
+        raise UnreadableDocument("corrupt_file", f"{label} could not be opened: {exc}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_PART_BYTES:
+            raise UnreadableDocument(
+                "too_large",
+                f"{label} part {info.filename} expands to {info.file_size} bytes (limit {MAX_PART_BYTES})",
+            )
+        if info.file_size > RATIO_CHECKED_FROM and info.file_size > MAX_PART_RATIO * max(1, info.compress_size):
+            raise UnreadableDocument(
+                "too_large",
+                f"{label} part {info.filename} is compressed {info.file_size // max(1, info.compress_size)}:1 "
+                "(looks like a zip bomb)",
+            )
+    if total > MAX_PACKAGE_BYTES:
+        raise UnreadableDocument(
+            "too_large", f"{label} expands to {total} bytes in all (limit {MAX_PACKAGE_BYTES})"
+        )
+
+
 # --- DOCX -----------------------------------------------------------------------
 
 
@@ -103,6 +140,7 @@ _DAMAGED_ZIP = (
 def extract_docx(data: bytes) -> ExtractedDocument:
     import docx  # python-docx; imported here so text/HTML parsing never pays for it
 
+    check_package(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
     except _DAMAGED_ZIP as exc:
@@ -150,6 +188,7 @@ def _sheet_table(
 def extract_xlsx(data: bytes) -> ExtractedDocument:
     import openpyxl
 
+    check_package(data, "XLSX")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except _DAMAGED_ZIP as exc:
@@ -236,4 +275,6 @@ def convert_with_libreoffice(data: bytes, suffix: str, target: str = "docx") -> 
 
 
 def extract_via_libreoffice(data: bytes, kind: str) -> ExtractedDocument:
+    if kind == "odt":
+        check_package(data, "ODT")
     return extract_docx(convert_with_libreoffice(data, kind))

@@ -11,6 +11,35 @@ from shared.report import UnreadableDocument
 
 FileKind = Literal["pdf", "docx", "xlsx", "doc", "xls", "wps", "rtf", "odt", "html", "text"]
 
+_MiB = 1024 * 1024
+# The largest file of each format the parser reads. A report is a few dozen pages: its
+# text is well under a megabyte, a PDF with scans or a DOCX with images a few dozen.
+# Beyond these a file is not a report (or is a dump of many) and is refused, not parsed
+# for minutes.
+MAX_BYTES: dict[FileKind, int] = {
+    "text": 8 * _MiB,
+    "html": 16 * _MiB,
+    "pdf": 64 * _MiB,
+    "docx": 64 * _MiB,
+    "xlsx": 32 * _MiB,
+    "doc": 64 * _MiB,
+    "xls": 32 * _MiB,
+    "wps": 64 * _MiB,
+    "rtf": 32 * _MiB,
+    "odt": 64 * _MiB,
+}
+
+
+def check_size(data: bytes, kind: FileKind) -> None:
+    """Refuse a file larger than its format's limit, with the reason."""
+    limit = MAX_BYTES[kind]
+    if len(data) > limit:
+        raise UnreadableDocument(
+            "too_large",
+            f"a {kind} file of {len(data) / _MiB:.1f} MiB is larger than the {limit // _MiB} MiB "
+            f"read for that format",
+        )
+
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_START = re.compile(
     rb"^\s*(<!doctype\s+html|<html|<head|<meta|<body|<div|<table|<p[\s>]|<\?xml[^>]*>\s*<html)", re.I

@@ -26,12 +26,12 @@ def make_zip(members: dict[str, bytes], *, gbk_names: bool = False) -> bytes:
 
 
 def test_gbk_member_names_are_decoded() -> None:
-    members = unpack_bundle(make_zip({"洪泽区2023年报.txt": b"abc"}, gbk_names=True), LIMITS)
+    members = list(unpack_bundle(make_zip({"洪泽区2023年报.txt": b"abc"}, gbk_names=True), LIMITS))
     assert [(m.name, m.data, m.refusal) for m in members] == [("洪泽区2023年报.txt", b"abc", None)]
 
 
 def test_utf8_names_and_folders_keep_the_base_name() -> None:
-    members = unpack_bundle(make_zip({"报告/西工区.html": b"<p>x</p>"}), LIMITS)
+    members = list(unpack_bundle(make_zip({"报告/西工区.html": b"<p>x</p>"}), LIMITS))
     assert members[0].name == "西工区.html" and members[0].refusal is None
 
 
@@ -55,14 +55,22 @@ def test_dangerous_members_are_refused_one_by_one() -> None:
     assert "too large" in (refusals["big.txt"] or "")
 
 
-def test_too_many_members_are_refused_past_the_limit() -> None:
+def test_a_bundle_over_the_member_limit_is_one_refusal() -> None:
     bundle = make_zip({f"{i}.txt": str(i).encode() for i in range(12)})
-    members = unpack_bundle(bundle, LIMITS)
-    assert [m.refusal is None for m in members] == [True] * 10 + [False] * 2
+    members = list(unpack_bundle(bundle, LIMITS))
+    assert len(members) == 1
+    assert members[0].data is None and "12 files, more than the limit of 10" in (members[0].refusal or "")
+    assert all(m.refusal is None for m in unpack_bundle(make_zip({f"{i}.txt": b"x" for i in range(10)}), LIMITS))
+
+
+def test_a_bundle_is_read_from_a_file_in_place() -> None:
+    bundle = io.BytesIO(make_zip({"a.txt": b"a", "b.txt": b"b"}))
+    assert is_zip(bundle, "bundle.zip")
+    assert [(m.name, m.data) for m in unpack_bundle(bundle, LIMITS)] == [("a.txt", b"a"), ("b.txt", b"b")]
 
 
 def test_a_broken_zip_is_one_refusal_not_a_crash() -> None:
-    members = unpack_bundle(b"PK\x03\x04garbage", LIMITS)
+    members = list(unpack_bundle(b"PK\x03\x04garbage", LIMITS))
     assert len(members) == 1 and "not a readable zip" in (members[0].refusal or "")
 
 

@@ -3,14 +3,13 @@ server (moto's) started here. Each test module gets a fresh database and Redis D
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.stack import Servers, Stack, create_database, drop_database, running_stack, start_moto
+from tests.reference import corpus_bytes
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 # Short clocks so recovery paths run within a test's patience.
@@ -64,9 +63,8 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 
 
 @pytest.fixture(scope="session")
 def seed_report() -> bytes:
-    return (SHARED / "corpus" / "seed" / "000_73a337edb7ff8878.txt").read_bytes()
+    return corpus_bytes("seed/000_73a337edb7ff8878.txt")

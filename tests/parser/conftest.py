@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.reference import CORPUS, SHARED_DIR, corpus_bytes, corpus_path
 
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
-CORPUS = SHARED / "corpus"
+SHARED = SHARED_DIR
+__all__ = ["CORPUS", "SHARED", "cell_mismatches", "corpus_file", "load_truth"]
 
 
 def load_truth(name: str) -> dict[str, Any]:
-    return json.loads((CORPUS / "real" / name).read_text(encoding="utf-8"))
+    return json.loads(corpus_path(f"real/{name}").read_text(encoding="utf-8"))
 
 
 def corpus_file(relative: str) -> bytes:
-    path = CORPUS / relative
-    if not path.exists():
-        pytest.skip(f"corpus file {path} not available")
-    return path.read_bytes()
+    return corpus_bytes(relative)
 
 
 def cell_mismatches(cells: dict[str, Any], truth_cells: dict[str, Any]) -> list[tuple[str, Any, Any]]:

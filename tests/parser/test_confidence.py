@@ -6,9 +6,7 @@ doubtful cell certain lets a wrong number through. Both directions are tested he
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +17,7 @@ from shared.report import UNCERTAIN_BELOW, ParsedReport
 from tests.corpus.generate import render_fast
 from tests.corpus.render_docx import render as render_docx
 from tests.corpus.truth import random_truth
-
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
+from tests.reference import corpus_path
 
 
 @pytest.mark.parametrize("raw", ["0", "7", "12", "164", "1,015", "3件"])
@@ -58,7 +55,7 @@ def test_rows_the_arithmetic_cannot_decide_follow_the_decided_rows_of_their_tabl
 
 
 def test_an_all_zero_seed_table_stays_undecided() -> None:
-    seed = SHARED / "corpus" / "seed" / "000_73a337edb7ff8878.txt"
+    seed = corpus_path("seed/000_73a337edb7ff8878.txt")
     report = parse_document(seed.read_bytes(), seed.name)
     assert report.cell_details["t3_denied_state_secret__total"].confidence < UNCERTAIN_BELOW
 
@@ -132,9 +129,7 @@ def test_the_tables_arithmetic_confirms_or_suspects_cells() -> None:
 
 
 def test_shanghai_cells_printed_outside_their_row_are_placed_by_their_notes() -> None:
-    path = SHARED / "corpus" / "real" / "shanghai-govoffice-2025.pdf-dump.md"
-    if not path.exists():
-        pytest.skip(f"corpus file {path} not available")
+    path = corpus_path("real/shanghai-govoffice-2025.pdf-dump.md")
     report = parse_document(path.read_bytes(), path.name)
     # "55（含自然失效29件）" names its column (失效 → 本年废止); "22（其中修订16件）" left the
     # same column by the same extraction quirk.

@@ -9,7 +9,7 @@ import pytest
 
 from services.parser import parse_document
 from shared.report import T3_COLUMNS, T3_ROWS_V2021, T4_KEYS, UnreadableDocument, t3_key
-from tests.parser.conftest import CORPUS
+from tests.reference import corpus_path
 
 T3_ITEMS = {
     "new_received": (None, "一、本年新收政府信息公开申请数量"),
@@ -210,9 +210,7 @@ def test_html_hybrid_single_other_row() -> None:
 
 def test_docx_from_official_template_round_trip() -> None:
     docx = pytest.importorskip("docx")
-    template = CORPUS / "templates" / "official-blank-template-2021.docx"
-    if not template.exists():
-        pytest.skip("template not available")
+    template = corpus_path("templates/official-blank-template-2021.docx")
     document = docx.Document(str(template))
     document.paragraphs[0].text = "某某县某某镇人民政府2024年政府信息公开工作年度报告"
     t2, t3, t4 = document.tables

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,13 +20,12 @@ from services.parser.document import ExtractedDocument, Paragraph, Table
 from services.parser.pdf import extract_pdf
 from services.parser.pdf_text import join_chars
 from shared.report import T3_COLUMNS, UnreadableDocument
+from tests.reference import CORPUS, missing  # noqa: E402
 
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
-CORPUS = SHARED / "corpus"
 HUAIAN_PDF = CORPUS / "real" / "huaian-hongze-2023.pdf"
 HUAIAN_TRUTH = CORPUS / "real" / "huaian-hongze-2023.truth.json"
 
-needs_corpus = pytest.mark.skipif(not HUAIAN_PDF.exists(), reason=f"corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.skipif(not HUAIAN_PDF.exists(), reason=missing(HUAIAN_PDF))
 
 
 def squash(text: str) -> str:

@@ -37,13 +37,14 @@ from tests.parser.test_pdf import (
     t3_value,
     tables_between,
 )
+from tests.reference import missing
 
 TEMPLATE = CORPUS / "templates" / "official-blank-template-2021.docx"
 RUNNING_HEADER = "某某市人民政府办公室政府信息公开工作年度报告"
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"),
-    pytest.mark.skipif(not TEMPLATE.exists(), reason=f"template not found at {TEMPLATE}"),
+    pytest.mark.skipif(not TEMPLATE.exists(), reason=missing(TEMPLATE)),
 ]
 
 T2_VALUES = {

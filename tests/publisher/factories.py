@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from services.publisher.model import PortalReport, deadline_status_of
 from shared.report import CellDetail, ParsedReport
 from tests.corpus.truth import random_truth
+from tests.reference import corpus_path
 
-REAL_CORPUS = Path("/work/shared/corpus/real")
 MARKER_NAMES = {"": "blank", "/": "/", "—": "—", "-": "-", "无": "无"}
 
 
@@ -66,7 +65,7 @@ def portal_report(
 
 
 def real_truth(name: str) -> dict[str, Any]:
-    truth: dict[str, Any] = json.loads((REAL_CORPUS / f"{name}.truth.json").read_text(encoding="utf-8"))
+    truth: dict[str, Any] = json.loads(corpus_path(f"real/{name}.truth.json").read_text(encoding="utf-8"))
     return truth
 
 

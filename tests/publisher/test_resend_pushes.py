@@ -14,8 +14,9 @@ from services.publisher import tasks
 from shared.db import get_engine, session_scope, upgrade_schema
 from shared.models import Document, Publication, Status, Upload, WebhookDelivery, utcnow
 from shared.settings import get_settings
+from tests.reference import corpus_bytes
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "seed" / "000_73a337edb7ff8878.txt"
+SEED = "seed/000_73a337edb7ff8878.txt"
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[i
 
 
 def published_document(published_ago: timedelta) -> int:
-    report = parse_document(SEED.read_bytes(), SEED.name)
+    report = parse_document(corpus_bytes(SEED), "000_73a337edb7ff8878.txt")
     with session_scope() as session:
         upload = Upload(id=f"u{utcnow().timestamp()}")
         session.add(upload)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -22,9 +21,10 @@ from shared.report import (
     ReportFormat,
     t3_key,
 )
+from tests.reference import SHARED_DIR
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("NIANBAO_SHARED_DIR", REPO.parent / "shared"))
+SHARED = SHARED_DIR
 REAL = SHARED / "corpus" / "real"
 HEADINGS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6"}
 

@@ -8,10 +8,11 @@ import pytest
 
 from services.validator import ValidationContext, decide, validate
 from shared.report import CellDetail, Finding
+from tests.reference import missing
 
 from .helpers import REAL, load_truth, truth_report
 
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared corpus not available")
+pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=missing(REAL))
 AS_OF = dt.date(2026, 6, 1)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from services.ingest.auth import Principal, Role, require
 from services.ingest.decisions import DecisionRefused, approve, reject
 from services.ingest.receiving import document_summary
+from services.ingest.schemas import MAX_DB_INT, NO_NUL, DocumentDetail, DocumentId, DocumentList, Year, errors
 from services.ops.actions import NotRetryable, retry_failed_document
 from shared.db import session_scope
 from shared.models import (
@@ -98,13 +99,15 @@ def _publication_summary(session: Session, doc: Document) -> dict[str, Any] | No
     }
 
 
-@router.get("")
+@router.get(
+    "", response_model=DocumentList, response_model_exclude_unset=True, responses=errors(401, 403, 422)
+)
 def list_documents(
     principal: Anyone,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
-    agency: str | None = None,
-    year: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    agency: Annotated[str | None, Query(max_length=300, pattern=NO_NUL)] = None,
+    year: Year | None = None,
+    page: Annotated[int, Query(ge=1, le=MAX_DB_INT // 500)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     query = select(Document)
@@ -144,14 +147,24 @@ def list_documents(
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
-@router.get("/{document_id}")
-def get_document(document_id: int, principal: Anyone) -> dict[str, Any]:
+@router.get(
+    "/{document_id}",
+    response_model=DocumentDetail,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 422),
+)
+def get_document(document_id: DocumentId, principal: Anyone) -> dict[str, Any]:
     with session_scope() as session:
         return document_detail(session, load_visible(session, document_id, principal))
 
 
-@router.post("/{document_id}/retry")
-def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
+@router.post(
+    "/{document_id}/retry",
+    response_model=DocumentDetail,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def retry_document(document_id: DocumentId, principal: Ops) -> dict[str, Any]:
     """Run a failed document again from the stage that failed."""
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -165,16 +178,21 @@ def retry_document(document_id: int, principal: Ops) -> dict[str, Any]:
 
 
 class RejectRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
 
 
 class ApproveRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/{document_id}/approve")
+@router.post(
+    "/{document_id}/approve",
+    response_model=DocumentDetail,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 409, 422),
+)
 def approve_document(
-    document_id: int, principal: Reviewer, body: ApproveRequest | None = None
+    document_id: DocumentId, principal: Reviewer, body: ApproveRequest | None = None
 ) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -187,8 +205,13 @@ def approve_document(
         return document_detail(session, load_visible(session, document_id, principal))
 
 
-@router.post("/{document_id}/reject")
-def reject_document(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
+@router.post(
+    "/{document_id}/reject",
+    response_model=DocumentDetail,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def reject_document(document_id: DocumentId, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
         try:

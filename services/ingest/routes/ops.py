@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from services.ingest.auth import Principal, Role, require
+from services.ingest.schemas import MAX_DB_INT, NO_NUL, errors
 from services.ops.actions import (
     BulkResult,
     acknowledge_failure,
@@ -39,6 +40,7 @@ from shared.tracking import dispatch_pending
 router = APIRouter(tags=["ops"])
 Ops = Annotated[Principal, Depends(require(Role.ops))]
 MAX_BULK = 5000
+DocumentIds = list[Annotated[int, Field(ge=1, le=MAX_DB_INT)]]
 
 _workers = WorkerWatch(celery_app)
 
@@ -53,8 +55,8 @@ _registry = pipeline_registry(session_scope, current_broker_view)
 class FailureSelection(BaseModel):
     """Either explicit ids or one failure group's key (as the summary lists it)."""
 
-    ids: list[int] | None = Field(default=None, max_length=MAX_BULK)
-    reason: str | None = Field(default=None, max_length=300)
+    ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
+    reason: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
 
     @model_validator(mode="after")
     def _one_of(self) -> FailureSelection:
@@ -67,7 +69,7 @@ class FailureSelection(BaseModel):
 
 
 class ReprocessSelection(BaseModel):
-    ids: list[int] | None = Field(default=None, max_length=MAX_BULK)
+    ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
     parser_version_below: str | None = Field(default=None, pattern=r"^\d+(\.\d+)*$")
 
     @model_validator(mode="after")
@@ -77,7 +79,7 @@ class ReprocessSelection(BaseModel):
         return self
 
 
-@router.get("/api/v1/ops/summary")
+@router.get("/api/v1/ops/summary", responses=errors(401, 403))
 def ops_summary(principal: Ops) -> dict[str, Any]:
     """Queues, stages, statuses, oldest waiting documents, failures and workers."""
     broker = current_broker_view()
@@ -91,7 +93,7 @@ def _bulk(selection: FailureSelection, action: Callable[..., object], actor: str
         return apply_each(session, docs, missing, action, actor)
 
 
-@router.post("/api/v1/ops/failures/retry")
+@router.post("/api/v1/ops/failures/retry", responses=errors(401, 403, 422))
 def retry_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any]:
     """Run failed documents again from the stage that failed (as documents/{id}/retry)."""
     result = _bulk(selection, retry_failed_document, principal.actor)
@@ -100,13 +102,15 @@ def retry_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any
     return result.to_json()
 
 
-@router.post("/api/v1/ops/failures/acknowledge")
+@router.post("/api/v1/ops/failures/acknowledge", responses=errors(401, 403, 422))
 def acknowledge_failures(selection: FailureSelection, principal: Ops) -> dict[str, Any]:
     """Take failures off the list (their status stays `failed`)."""
     return _bulk(selection, acknowledge_failure, principal.actor).to_json()
 
 
-@router.post("/api/v1/ops/reprocess", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/api/v1/ops/reprocess", status_code=status.HTTP_202_ACCEPTED, responses=errors(401, 403, 422, 503)
+)
 def reprocess(selection: ReprocessSelection, principal: Ops) -> dict[str, Any]:
     """Parse and validate again; the old result stays until the new one is complete."""
     with session_scope() as session:

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
 from services.ingest.routes.documents import document_detail, load_visible
+from services.ingest.schemas import NO_NUL, DeliveryLog, DocumentDetail, DocumentId, errors
 from shared.celery_app import celery_app
 from shared.db import session_scope
 from shared.models import Publication, Stage, Status, WebhookDelivery, iso, utcnow
@@ -22,11 +23,18 @@ REFRESH_TASK = "nianbao.refresh_portal"  # services.publisher.tasks
 
 
 class RetractRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/{document_id}/retract")
-def retract_publication(document_id: int, principal: Publisher, body: RetractRequest) -> dict[str, Any]:
+@router.post(
+    "/{document_id}/retract",
+    response_model=DocumentDetail,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+def retract_publication(
+    document_id: DocumentId, principal: Publisher, body: RetractRequest
+) -> dict[str, Any]:
     """Take a published report off the portal's index; its page stays with a notice."""
     with session_scope() as session:
         doc = load_visible(session, document_id, principal)
@@ -55,8 +63,13 @@ def retract_publication(document_id: int, principal: Publisher, body: RetractReq
         return document_detail(session, load_visible(session, document_id, principal))
 
 
-@router.get("/{document_id}/deliveries")
-def list_deliveries(document_id: int, principal: PublisherOrOps) -> dict[str, Any]:
+@router.get(
+    "/{document_id}/deliveries",
+    response_model=DeliveryLog,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404, 422),
+)
+def list_deliveries(document_id: DocumentId, principal: PublisherOrOps) -> dict[str, Any]:
     """Every push attempt of this report to the configured external portals."""
     with session_scope() as session:
         load_visible(session, document_id, principal)

@@ -14,9 +14,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
 from services.ingest.auth import Principal, Role, require
+from services.ingest.schemas import MAX_DB_INT, NO_NUL, DocumentId, Year, errors
 from services.review import ReviewError
 from services.review.coverage import live_coverage
 from services.review.desk import (
@@ -39,8 +41,12 @@ from shared.settings import get_settings
 from shared.storage import open_store
 from shared.tracking import dispatch_pending
 
-router = APIRouter(prefix="/api/v1/review", tags=["review"])
-sources = APIRouter(prefix="/api/v1/documents", tags=["review"])
+router = APIRouter(prefix="/api/v1/review", tags=["review"], responses=errors(401, 403, 422))
+sources = APIRouter(prefix="/api/v1/documents", tags=["review"], responses=errors(401, 403, 404, 422))
+ONE_DOCUMENT = errors(404, 409)  # added to the routes of one document
+Text = Annotated[str, Query(max_length=500, pattern=NO_NUL)]
+RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_<>-]{1,80}$")]
+CellKey = Annotated[str, FastApiPath(pattern=r"^[a-z0-9_]{1,100}$")]
 
 Anyone = Annotated[Principal, Depends(require(*Role))]
 Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
@@ -58,10 +64,10 @@ def desk_errors() -> Iterator[None]:
 
 
 def queue_filter(
-    government: str | None = None,
-    agency: str | None = None,
-    year: int | None = None,
-    rule: Annotated[list[str] | None, Query(description="rule IDs (repeat the parameter)")] = None,
+    government: Text | None = None,
+    agency: Text | None = None,
+    year: Year | None = None,
+    rule: Annotated[list[RuleId] | None, Query(description="rule IDs (repeat the parameter)")] = None,
     min_age_hours: Annotated[float | None, Query(ge=0)] = None,
     max_age_hours: Annotated[float | None, Query(ge=0)] = None,
     status: Annotated[list[Status] | None, Query(description="default: the documents under review")] = None,
@@ -87,7 +93,7 @@ Filter = Annotated[QueueFilter, Depends(queue_filter)]
     "/{document_id}/cells/{cell}/source",
     responses={200: {"content": {"image/png": {}, "application/json": {}}}},
 )
-def get_cell_source(document_id: int, cell: str, principal: Anyone) -> Response:
+def get_cell_source(document_id: DocumentId, cell: CellKey, principal: Anyone) -> Response:
     """PNG crop of the page around the cell (PDFs) or the source line/row as JSON."""
     settings = get_settings()
     with desk_errors(), session_scope() as session:
@@ -112,7 +118,9 @@ def get_queue(
 
 
 @router.get("/next")
-def get_next(principal: Reviewer, flt: Filter, after: int | None = None) -> dict[str, Any]:
+def get_next(
+    principal: Reviewer, flt: Filter, after: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None
+) -> dict[str, Any]:
     """The document to open next (the first of the queue nobody else holds), after `after`."""
     with session_scope() as session:
         return {"id": next_in_queue(session, flt, principal, after)}
@@ -143,7 +151,7 @@ def export_findings(principal: Looker, flt: Filter) -> Response:
 
 @router.get("/coverage")
 def get_coverage(
-    principal: Office, government: str, year: int, as_of: date | None = None
+    principal: Office, government: Text, year: Year, as_of: date | None = None
 ) -> dict[str, Any]:
     with session_scope() as session:
         return live_coverage(session, government, year, as_of or date.today())
@@ -154,13 +162,16 @@ def get_reject_reasons(principal: Looker) -> list[dict[str, str]]:
     return list(reject_reason_list())
 
 
+Name = Annotated[str, Field(max_length=500, pattern=NO_NUL)]
+
+
 class BulkApproveRequest(BaseModel):
-    rule_ids: list[str] = Field(min_length=1)
+    rule_ids: list[RuleId] = Field(min_length=1, max_length=200)
     dry_run: bool = False
-    government: str | None = None
-    agency: str | None = None
-    year: int | None = None
-    rule: list[str] = Field(default_factory=list, description="the queue's rule filter")
+    government: Name | None = None
+    agency: Name | None = None
+    year: int | None = Field(default=None, ge=1900, le=2200)
+    rule: list[RuleId] = Field(default_factory=list, max_length=200, description="the queue's rule filter")
     min_age_hours: float | None = Field(default=None, ge=0)
     max_age_hours: float | None = Field(default=None, ge=0)
 
@@ -185,24 +196,24 @@ def post_bulk_approve(principal: Reviewer, body: BulkApproveRequest) -> dict[str
 # --- one document -------------------------------------------------------------------------
 
 
-@router.get("/{document_id}")
-def get_review(document_id: int, principal: Anyone) -> dict[str, Any]:
+@router.get("/{document_id}", responses=ONE_DOCUMENT)
+def get_review(document_id: DocumentId, principal: Anyone) -> dict[str, Any]:
     """Findings with their keys and decisions, corrections, claim and history (uploaders:
     their agencies' documents only)."""
     with desk_errors(), session_scope() as session:
         return review_view(session, load_for_review(session, document_id, principal))
 
 
-@router.post("/{document_id}/claim")
-def post_claim(document_id: int, principal: Reviewer) -> dict[str, Any]:
+@router.post("/{document_id}/claim", responses=ONE_DOCUMENT)
+def post_claim(document_id: DocumentId, principal: Reviewer) -> dict[str, Any]:
     """Take the document for 15 minutes (again to renew); 409 "being reviewed by …"."""
     with desk_errors(), session_scope() as session:
         doc = load_for_review(session, document_id, principal)
         return claim_document(session, doc, principal).to_json()
 
 
-@router.post("/{document_id}/release")
-def post_release(document_id: int, principal: Looker) -> dict[str, Any]:
+@router.post("/{document_id}/release", responses=ONE_DOCUMENT)
+def post_release(document_id: DocumentId, principal: Looker) -> dict[str, Any]:
     """Give the document back (ops may release anyone's claim)."""
     with desk_errors(), session_scope() as session:
         released = release_document(session, load_for_review(session, document_id, principal), principal)
@@ -210,13 +221,20 @@ def post_release(document_id: int, principal: Looker) -> dict[str, Any]:
 
 
 class FindingDecisionRequest(BaseModel):
-    finding: str = Field(min_length=1, description="the finding's key, as the review view lists it")
-    decision: str = Field(description="source_wrong | dismissed")
-    reason: str = Field(default="", max_length=2000)
+    finding: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="the finding's key, as the review view lists it",
+    )
+    decision: str = Field(max_length=40, description="source_wrong | dismissed")
+    reason: str = Field(default="", max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/{document_id}/findings/decide")
-def post_finding_decision(document_id: int, principal: Reviewer, body: FindingDecisionRequest) -> dict[str, Any]:
+@router.post("/{document_id}/findings/decide", responses=ONE_DOCUMENT)
+def post_finding_decision(
+    document_id: DocumentId, principal: Reviewer, body: FindingDecisionRequest
+) -> dict[str, Any]:
     with desk_errors(), session_scope() as session:
         doc = load_for_review(session, document_id, principal)
         decide_finding(session, doc, principal, body.finding, body.decision, body.reason)
@@ -224,13 +242,22 @@ def post_finding_decision(document_id: int, principal: Reviewer, body: FindingDe
 
 
 class CorrectionRequest(BaseModel):
-    value: int | float | str | None = Field(description="the number the source shows (null: not filled)")
-    reason: str = Field(default="", max_length=2000)
-    finding: str | None = Field(default=None, description="the finding that led here (recorded as misread)")
+    value: int | float | Annotated[str, Field(max_length=100, pattern=NO_NUL)] | None = Field(
+        description="the number the source shows (null: not filled)"
+    )
+    reason: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    finding: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="the finding that led here (recorded as misread)",
+    )
 
 
-@router.post("/{document_id}/cells/{cell}/correct")
-def post_correction(document_id: int, cell: str, principal: Reviewer, body: CorrectionRequest) -> dict[str, Any]:
+@router.post("/{document_id}/cells/{cell}/correct", responses=ONE_DOCUMENT)
+def post_correction(
+    document_id: DocumentId, cell: CellKey, principal: Reviewer, body: CorrectionRequest
+) -> dict[str, Any]:
     """Correct a misread cell; the checks run again at once (answer: the review view)."""
     with desk_errors(), session_scope() as session:
         doc = load_for_review(session, document_id, principal)
@@ -239,11 +266,13 @@ def post_correction(document_id: int, cell: str, principal: Reviewer, body: Corr
 
 
 class ApproveRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/{document_id}/approve")
-def post_approve(document_id: int, principal: Reviewer, body: ApproveRequest | None = None) -> dict[str, Any]:
+@router.post("/{document_id}/approve", responses=ONE_DOCUMENT)
+def post_approve(
+    document_id: DocumentId, principal: Reviewer, body: ApproveRequest | None = None
+) -> dict[str, Any]:
     with desk_errors(), session_scope() as session:
         doc = load_for_review(session, document_id, principal)
         approve_report(session, doc, principal, body.reason if body else None)
@@ -253,12 +282,12 @@ def post_approve(document_id: int, principal: Reviewer, body: ApproveRequest | N
 
 
 class RejectRequest(BaseModel):
-    code: str = Field(min_length=1, description="one of GET /api/v1/review/reasons")
-    text: str = Field(default="", max_length=2000)
+    code: str = Field(min_length=1, max_length=80, description="one of GET /api/v1/review/reasons")
+    text: str = Field(default="", max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/{document_id}/reject")
-def post_reject(document_id: int, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
+@router.post("/{document_id}/reject", responses=ONE_DOCUMENT)
+def post_reject(document_id: DocumentId, principal: Reviewer, body: RejectRequest) -> dict[str, Any]:
     with desk_errors(), session_scope() as session:
         doc = load_for_review(session, document_id, principal)
         reject_report(session, doc, principal, body.code, body.text)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Path, UploadFile, status
 from sqlmodel import col, select
 
 from services.ingest.auth import Principal, Role, require
-from services.ingest.receiving import IncomingFile, document_summary, receive
+from services.ingest.receiving import IdempotencyConflict, IncomingFile, document_summary, receive
+from services.ingest.schemas import NO_NUL, UploadReceipt, UploadView, errors
 from shared.db import session_scope
 from shared.models import Document, Upload, iso
 from shared.settings import get_settings
@@ -16,21 +17,32 @@ router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 Uploader = Annotated[Principal, Depends(require(Role.uploader, Role.ops))]
 
 
-async def _read_capped(upload: UploadFile, limit: int) -> IncomingFile:
+def _incoming(upload: UploadFile, limit: int) -> IncomingFile:
+    """The request's spooled file as it is: stored from there, never read whole into memory."""
     name = upload.filename or "unnamed"
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
+    incoming = IncomingFile(name, None, stream=upload.file)
+    if incoming.size > limit:
         return IncomingFile(name, None, f"refused: file larger than {limit} bytes")
-    return IncomingFile(name, data)
+    return incoming
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
-async def create_upload(
+# Synchronous on purpose: FastAPI runs it in its threadpool, so storage, database and zip
+# work never holds up the event loop (and every other request with it).
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadReceipt,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 413, 422, 503),
+)
+def create_upload(
     principal: Uploader,
     files: Annotated[list[UploadFile], File(description="One or more reports or zip bundles")],
-    agency: Annotated[str | None, Form(description="Agency the files are for (hint)")] = None,
-    year: Annotated[int | None, Form(description="Report year (hint)")] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    agency: Annotated[
+        str | None, Form(description="Agency the files are for (hint)", max_length=300, pattern=NO_NUL)
+    ] = None,
+    year: Annotated[int | None, Form(description="Report year (hint)", ge=1900, le=2200)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> dict[str, Any]:
     if principal.role == Role.uploader and agency and agency.strip() not in principal.agencies:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not upload for {agency!r}")
@@ -39,20 +51,31 @@ async def create_upload(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "say which agency: the token covers several"
         )
     settings = get_settings()
-    incoming = [await _read_capped(f, settings.max_upload_bytes) for f in files]
-    return receive(
-        incoming,
-        principal,
-        agency_hint=agency,
-        year_hint=year,
-        idempotency_key=idempotency_key,
-        settings=settings,
-        store=open_store(settings, settings.raw_bucket),
-    )
+    incoming = [_incoming(f, settings.max_upload_bytes) for f in files]
+    try:
+        return receive(
+            incoming,
+            principal,
+            agency_hint=agency,
+            year_hint=year,
+            idempotency_key=idempotency_key,
+            settings=settings,
+            store=open_store(settings, settings.raw_bucket),
+        )
+    except IdempotencyConflict as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
-@router.get("/{upload_id}")
-def get_upload(upload_id: str, principal: Annotated[Principal, Depends(require(*Role))]) -> dict[str, Any]:
+@router.get(
+    "/{upload_id}",
+    response_model=UploadView,
+    response_model_exclude_unset=True,
+    responses=errors(401, 403, 404),
+)
+def get_upload(
+    upload_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)],
+    principal: Annotated[Principal, Depends(require(*Role))],
+) -> dict[str, Any]:
     with session_scope() as session:
         upload = session.get(Upload, upload_id)
         if upload is None:
