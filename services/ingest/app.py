@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from services.ingest import web
 from services.ingest.routes import documents, ops, publications, uploads
 from shared.celery_app import celery_app
 from shared.db import get_engine
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
     app.include_router(documents.router)
     app.include_router(ops.router)
     app.include_router(publications.router)
+    web.install(app)  # the season desk's pages under /desk
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
