@@ -4,21 +4,31 @@ on the real services are in tests/integration/test_desk_browser.py."""
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 from sqlmodel import select
 
+from services.agencies import import_registry
 from services.ingest.auth import Role, create_token
+from services.ingest.web.agency_pages import DOCUMENT_PANELS, add_document_panel
+from services.ingest.web.progress import progress_of
 from services.ingest.web.rendering import CONTENT_SECURITY_POLICY
 from services.ingest.web.session import create_signin_link, token_by_secret
+from services.parser import parse_document
+from services.validator import ValidationContext, decide, validate
 from shared.db import get_engine, session_scope, upgrade_schema
-from shared.models import Document, Status
+from shared.models import Document, Stage, Status
 from shared.settings import get_settings
+from tests.corpus import render_txt
+from tests.corpus.truth import random_truth
 
 AGENCY_A, AGENCY_B = "某县民政局", "某县财政局"
 HOSTILE_NAME = '<img src=x onerror="alert(1)">报告.txt'
@@ -235,3 +245,75 @@ def test_english_switch(app_client: TestClient) -> None:
     assert switched.headers["location"] == "/desk/sign-in"
     assert "Sign in to the season desk" in app_client.get("/desk/sign-in").text
     assert app_client.get("/desk/lang/en", params={"next": "https://evil.example"}).headers["location"] == "/desk"
+
+
+def broken_report() -> tuple[str, bytes]:
+    """A generated report whose 表三 total of natural persons is 7 too high."""
+    truth = random_truth(random.Random(3))
+    truth["cells"]["t3_total_processed__natural"] = (truth["cells"]["t3_total_processed__natural"] or 0) + 7
+    return render_txt.render(truth, "txt_tab_seed")
+
+
+def test_document_page_shows_tables_findings_and_confidence(app_client: TestClient) -> None:
+    name, data = broken_report()
+    parsed = parse_document(data, name)
+    findings = validate(parsed, ValidationContext(as_of=date(2026, 12, 1)))
+    assert decide(findings) == "rejected"
+    csrf = sign_in(app_client, token_for(Role.uploader, AGENCY_A))
+    doc_id = upload(app_client, csrf, name, data).json()["documents"][0]["id"]
+    with session_scope() as session:
+        doc = session.get(Document, doc_id)
+        assert doc is not None
+        doc.parsed, doc.findings = parsed.to_json(), [f.to_json() for f in findings]
+        doc.agency, doc.year, doc.status = parsed.agency, parsed.year, Status.rejected
+    seen: list[int] = []
+    add_document_panel(lambda state: seen.append(state.doc.id or 0) or Markup('<section id="test-panel"></section>'))
+    try:
+        page = app_client.get(f"/desk/documents/{doc_id}").text
+    finally:
+        DOCUMENT_PANELS.pop()
+    assert seen == [doc_id] and '<section id="test-panel"></section>' in page
+    assert 'data-rule="T3-ROWSUM-total_processed"' in page and 'data-culprit="t3_total_processed__natural"' in page
+    culprit = re.search(r'<td id="cell-t3_total_processed__natural"[^>]*>', page)
+    assert culprit and "cell-culprit" in culprit.group(0) and "data-confidence=" in culprit.group(0)
+    assert page.count("data-confidence=") >= 100  # every cell the parser read
+    value = parsed.cells["t3_total_processed__natural"]
+    assert '<tr class="culprit"><th scope="row"><a href="#cell-t3_total_processed__natural">' in page
+    assert f'<td class="n">{value}</td>' in page
+    assert 'id="correction"' in page  # rejected: the agency can send a corrected version
+    assert page.count('class="step done"') == 3 and 'class="step stopped"' in page
+
+
+def test_progress_of_each_status() -> None:
+    assert [s.state for s in progress_of(Status.parsing).steps] == ["done", "current", "todo", "todo", "todo"]
+    review = progress_of(Status.needs_review)
+    assert [s.state for s in review.steps] == ["done", "done", "done", "current", "todo"] and review.tone == "wait"
+    assert {s.state for s in progress_of(Status.published).steps} == {"done"}
+    rejected = progress_of(Status.rejected)
+    assert rejected.tone == "act" and rejected.fix and "更正版本" in rejected.next_zh
+    unreadable = progress_of(Status.failed, Stage.parse)
+    assert [s.state for s in unreadable.steps][:2] == ["done", "stopped"] and unreadable.tone == "act"
+    assert progress_of(Status.failed, Stage.publish).tone == "wait"  # ops' problem, not the agency's
+    assert "12" in progress_of(Status.superseded, duplicate_of=12).next_en
+    assert all(progress_of(s).next_zh and progress_of(s).next_en for s in Status)
+
+
+def test_coverage_page_is_live_from_the_database(app_client: TestClient) -> None:
+    with session_scope() as session:
+        import_registry(session, [("某县人民政府", AGENCY_A), ("某县人民政府", AGENCY_B)])
+    csrf = sign_in(app_client, token_for(Role.uploader, AGENCY_A))
+    app_client.post(
+        "/desk/api/uploads",
+        files=[("files", ("a.txt", b"report", "text/plain"))],
+        data={"year": "2025"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    app_client.cookies.clear()
+    sign_in(app_client, token_for(Role.ops), landing="/desk/coverage?year=2025")
+    page = app_client.get("/desk/coverage", params={"year": 2025}).text
+    rows = re.findall(r'<tr data-state="(\w+)"[^>]*>\s*<td>(?:<a href="[^"]+">)?([^<]+)<', page)
+    assert {agency: state for state, agency in rows} == {
+        "某县人民政府": "not_due" if date.today() <= date(2026, 3, 31) else "missing",
+        AGENCY_A: "in_progress",
+        AGENCY_B: "not_due" if date.today() <= date(2026, 1, 31) else "missing",
+    }
