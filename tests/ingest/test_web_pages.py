@@ -93,9 +93,9 @@ def test_pages_send_the_security_headers(app_client: TestClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff", path
     assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY and "script-src 'self'" in CONTENT_SECURITY_POLICY
     html = app_client.get("/desk/sign-in").text
-    assert "<script>" not in html and " on" not in re.sub(r"\s+", " ", "".join(re.findall(r"<[^>]+>", html))).replace(
-        " one", ""
-    )
+    assert "<script>" not in html and " on" not in re.sub(
+        r"\s+", " ", "".join(re.findall(r"<[^>]+>", html))
+    ).replace(" one", "")
     assert "http://" not in html and "https://" not in html  # nothing from elsewhere
 
 
@@ -110,7 +110,9 @@ def test_pages_need_a_session(app_client: TestClient) -> None:
 
 def test_wrong_token_and_forged_form_are_refused(app_client: TestClient) -> None:
     form = app_client.get("/desk/sign-in")
-    wrong = app_client.post("/desk/sign-in", data={"token": "nb_nope", "csrf_token": hidden(form.text, "csrf_token")})
+    wrong = app_client.post(
+        "/desk/sign-in", data={"token": "nb_nope", "csrf_token": hidden(form.text, "csrf_token")}
+    )
     assert wrong.status_code == 401 and "__Host-nb_desk" not in wrong.headers.get("set-cookie", "")
     forged = app_client.post("/desk/sign-in", data={"token": token_for(Role.ops), "csrf_token": "guess"})
     assert forged.status_code == 403 and "__Host-nb_desk" not in forged.headers.get("set-cookie", "")
@@ -120,7 +122,11 @@ def test_next_never_leaves_the_desk(app_client: TestClient) -> None:
     form = app_client.get("/desk/sign-in")
     answer = app_client.post(
         "/desk/sign-in",
-        data={"token": token_for(Role.ops), "csrf_token": hidden(form.text, "csrf_token"), "next": "//evil.example/"},
+        data={
+            "token": token_for(Role.ops),
+            "csrf_token": hidden(form.text, "csrf_token"),
+            "next": "//evil.example/",
+        },
     )
     assert answer.headers["location"] == "/desk"
 
@@ -169,7 +175,11 @@ def test_uploader_sees_only_its_agencies(app_client: TestClient) -> None:
     csrf = sign_in(app_client, token_for(Role.uploader, AGENCY_A))
     receipt = upload(app_client, csrf, HOSTILE_NAME, "二〇二四年度报告".encode()).json()
     [doc] = receipt["documents"]
-    assert doc["status"] == "received" and doc["settled"] is False and doc["url"] == f"/desk/documents/{doc['id']}"
+    assert (
+        doc["status"] == "received"
+        and doc["settled"] is False
+        and doc["url"] == f"/desk/documents/{doc['id']}"
+    )
     page = app_client.get(f"/desk/documents/{doc['id']}")
     assert page.status_code == 200
     assert HOSTILE_NAME not in page.text and "&lt;img src=x onerror=" in page.text  # escaped
@@ -244,7 +254,10 @@ def test_english_switch(app_client: TestClient) -> None:
     switched = app_client.get("/desk/lang/en", params={"next": "/desk/sign-in"})
     assert switched.headers["location"] == "/desk/sign-in"
     assert "Sign in to the season desk" in app_client.get("/desk/sign-in").text
-    assert app_client.get("/desk/lang/en", params={"next": "https://evil.example"}).headers["location"] == "/desk"
+    assert (
+        app_client.get("/desk/lang/en", params={"next": "https://evil.example"}).headers["location"]
+        == "/desk"
+    )
 
 
 def broken_report() -> tuple[str, bytes]:
@@ -267,13 +280,18 @@ def test_document_page_shows_tables_findings_and_confidence(app_client: TestClie
         doc.parsed, doc.findings = parsed.to_json(), [f.to_json() for f in findings]
         doc.agency, doc.year, doc.status = parsed.agency, parsed.year, Status.rejected
     seen: list[int] = []
-    add_document_panel(lambda state: seen.append(state.doc.id or 0) or Markup('<section id="test-panel"></section>'))
+    add_document_panel(
+        lambda state: seen.append(state.doc.id or 0) or Markup('<section id="test-panel"></section>')
+    )
     try:
         page = app_client.get(f"/desk/documents/{doc_id}").text
     finally:
         DOCUMENT_PANELS.pop()
     assert seen == [doc_id] and '<section id="test-panel"></section>' in page
-    assert 'data-rule="T3-ROWSUM-total_processed"' in page and 'data-culprit="t3_total_processed__natural"' in page
+    assert (
+        'data-rule="T3-ROWSUM-total_processed"' in page
+        and 'data-culprit="t3_total_processed__natural"' in page
+    )
     culprit = re.search(r'<td id="cell-t3_total_processed__natural"[^>]*>', page)
     assert culprit and "cell-culprit" in culprit.group(0) and "data-confidence=" in culprit.group(0)
     assert page.count("data-confidence=") >= 100  # every cell the parser read
@@ -287,7 +305,13 @@ def test_document_page_shows_tables_findings_and_confidence(app_client: TestClie
 def test_progress_of_each_status() -> None:
     assert [s.state for s in progress_of(Status.parsing).steps] == ["done", "current", "todo", "todo", "todo"]
     review = progress_of(Status.needs_review)
-    assert [s.state for s in review.steps] == ["done", "done", "done", "current", "todo"] and review.tone == "wait"
+    assert [s.state for s in review.steps] == [
+        "done",
+        "done",
+        "done",
+        "current",
+        "todo",
+    ] and review.tone == "wait"
     assert {s.state for s in progress_of(Status.published).steps} == {"done"}
     rejected = progress_of(Status.rejected)
     assert rejected.tone == "act" and rejected.fix and "更正版本" in rejected.next_zh

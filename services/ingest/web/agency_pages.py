@@ -237,6 +237,26 @@ def add_document_panel(panel: DocumentPanel) -> DocumentPanel:
     return panel
 
 
+def other_versions(session: Session, doc: Document) -> list[Document]:
+    """Other submissions of the same report: the same agency (as read, else as uploaded
+    for) and year, newest first."""
+    year = doc.year or doc.year_hint
+    if year is None:
+        return []
+    query = select(Document).where(col(Document.id) != doc.id)
+    if doc.agency_norm:
+        query = query.where(Document.agency_norm == doc.agency_norm, Document.year == year)
+    else:
+        query = query.where(
+            Document.agency_key == doc.agency_key,
+            or_(
+                col(Document.year) == year,
+                and_(col(Document.year).is_(None), col(Document.year_hint) == year),
+            ),
+        )
+    return list(session.exec(query.order_by(col(Document.id).desc()).limit(20)))
+
+
 @router.get("/documents/{document_id}")
 def document_page(request: Request, document_id: int, user: DeskUser) -> HTMLResponse:
     with session_scope() as session:
@@ -248,25 +268,7 @@ def document_page(request: Request, document_id: int, user: DeskUser) -> HTMLRes
                 .order_by(col(DocumentEvent.id))
             )
         )
-        versions = (
-            list(
-                session.exec(
-                    select(Document)
-                    .where(
-                        Document.agency_key == doc.agency_key,
-                        or_(
-                            col(Document.year) == doc.year,
-                            col(Document.year_hint) == (doc.year or doc.year_hint),
-                        ),
-                    )
-                    .where(col(Document.id) != doc.id)
-                    .order_by(col(Document.id).desc())
-                    .limit(20)
-                )
-            )
-            if (doc.year or doc.year_hint)
-            else []
-        )
+        versions = other_versions(session, doc)
     report = report_of(doc)
     findings = (
         list(report.findings) if report is not None else [Finding.from_json(f) for f in doc.findings or []]

@@ -27,7 +27,15 @@ ENVIRONMENT = Environment(
 )
 ENVIRONMENT.filters["beijing_time"] = beijing_time
 ENVIRONMENT.filters["iso"] = iso
-ENVIRONMENT.globals.update(progress_of=progress_of, STATUS_LABELS=STATUS_LABELS)
+ENVIRONMENT.globals.update(
+    progress_of=progress_of,
+    STATUS_LABELS=STATUS_LABELS,
+    SEVERITY_LABELS={
+        "error": ("不一致", "error"),
+        "warning": ("请注意", "warning"),
+        "info": ("说明", "note"),
+    },
+)
 
 # No inline script or style, nothing from another origin; forms post only here.
 CONTENT_SECURITY_POLICY = (
