@@ -19,7 +19,7 @@ from sqlmodel import select
 from services.agencies import import_registry
 from services.ingest.auth import Role, create_token
 from services.ingest.web.agency_pages import DOCUMENT_PANELS, add_document_panel
-from services.ingest.web.progress import progress_of
+from services.ingest.web.progress import agency_note, progress_of
 from services.ingest.web.rendering import CONTENT_SECURITY_POLICY
 from services.ingest.web.session import create_signin_link, token_by_secret
 from services.parser import parse_document
@@ -341,3 +341,17 @@ def test_coverage_page_is_live_from_the_database(app_client: TestClient) -> None
         AGENCY_A: "in_progress",
         AGENCY_B: "not_due" if date.today() <= date(2026, 1, 31) else "missing",
     }
+
+
+def test_agency_is_told_why_a_report_stopped() -> None:
+    assert agency_note(Status.rejected, "附表缺页", None, None) == ("附表缺页", "附表缺页")
+    findings = [
+        {"rule": "T3-ROWSUM-total_processed", "severity": "error"},
+        {"rule": "T3-BALANCE-natural", "severity": "error"},
+        {"rule": "NUM-MARKER", "severity": "warning"},
+    ]
+    note = agency_note(Status.rejected, None, None, findings)
+    assert note is not None and "T3-BALANCE-natural、T3-ROWSUM-total_processed" in note[0]
+    assert "NUM-MARKER" not in note[0]
+    assert agency_note(Status.failed, None, "no_report_found: …", None) == ("no_report_found: …",) * 2
+    assert agency_note(Status.needs_review, None, None, findings) is None

@@ -128,9 +128,11 @@ def session_cookie(driver: Any) -> dict[str, Any]:
 
 
 def test_uploader_signs_in_with_the_form_and_with_a_one_time_link(
-    browser: Any, stack: Stack, tokens: dict[str, str]
+    browser: Any, stack: Stack, tokens: dict[str, str], shots: Path
 ) -> None:
     base = stack.api_url
+    browser.get(f"{base}/desk/sign-in")
+    browser.save_screenshot(str(shots / "desk-signin.png"))
     sign_in_with_form(browser, base, tokens["uploader"], "/desk/submit")
     cookie = session_cookie(browser)
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict" and cookie.get("expiry")

@@ -7,17 +7,17 @@ received → read → checked → in review → published, from the document's s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from shared.models import Stage, Status
 
 StepState = Literal["done", "current", "todo", "stopped"]
 STEPS: tuple[tuple[str, str, str], ...] = (
-    ("received", "已接收", "Received"),
-    ("read", "已读取", "Read"),
-    ("checked", "已核对", "Checked"),
+    ("received", "接收", "Received"),
+    ("read", "读取", "Read"),
+    ("checked", "核对", "Checked"),
     ("review", "审核", "In review"),
-    ("published", "已发布", "Published"),
+    ("published", "发布", "Published"),
 )
 STATUS_LABELS: dict[Status, tuple[str, str]] = {
     Status.received: ("已接收，等待读取", "received, waiting to be read"),
@@ -144,3 +144,23 @@ def progress_of(
         "done",
         False,
     )
+
+
+def agency_note(
+    status: Status, decision_reason: str | None, error: str | None, findings: list[dict[str, Any]] | None
+) -> tuple[str, str] | None:
+    """What the agency is told about why a report stopped: the reviewer's reason, the
+    checks that rejected it, or why the file could not be processed."""
+    if decision_reason:
+        return decision_reason, decision_reason
+    if status == Status.rejected and findings:
+        rules = sorted({f["rule"] for f in findings if f.get("severity") == "error"})
+        if rules:
+            listed = "、".join(rules)
+            return (
+                f"系统核对发现 {len(rules)} 项不一致：{listed}（详见报告页）",
+                f"The checks found {len(rules)} inconsistencies: {', '.join(rules)} (see the report's page)",
+            )
+    if status == Status.failed and error:
+        return error, error
+    return None

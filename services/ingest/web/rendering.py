@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.ingest.web.progress import STATUS_LABELS, progress_of
+from services.ingest.web.progress import STATUS_LABELS, agency_note, progress_of
 from services.publisher.model import beijing_time
 from shared.models import iso
 
@@ -29,6 +29,7 @@ ENVIRONMENT.filters["beijing_time"] = beijing_time
 ENVIRONMENT.filters["iso"] = iso
 ENVIRONMENT.globals.update(
     progress_of=progress_of,
+    agency_note=agency_note,
     STATUS_LABELS=STATUS_LABELS,
     SEVERITY_LABELS={
         "error": ("不一致", "error"),
