@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     webhook_resend_after: int = 600  # seconds before the sweeper re-sends an undelivered push
 
     # Season desk (the web pages under /desk): browser sessions and one-time sign-in links.
-    # The session cookie is Secure by default; plain-http use other than on localhost
-    # (where browsers accept Secure cookies) needs web_cookie_secure=false.
+    # The session cookie is Secure by default; plain-http local use (the demo) sets
+    # web_cookie_secure=false, as not every browser keeps Secure cookies from http://127.0.0.1.
     web_cookie_secure: bool = True
     web_session_hours: float = 12.0
     web_signin_link_minutes: float = 15.0
