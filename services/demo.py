@@ -86,8 +86,8 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
     from services.client import collect_files, print_results, upload_files, wait_for_documents
     from services.ingest.auth import Role, create_token
     from services.ingest.web.session import create_signin_link, token_by_secret
-    from shared.settings import get_settings
     from shared.db import session_scope, upgrade_schema
+    from shared.settings import get_settings
 
     upgrade_schema()
     with session_scope() as session:
