@@ -117,8 +117,9 @@ def sign_in_with_form(driver: Any, base: str, token: str, target: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{base}{target}")
     wait(driver).until(lambda d: d.current_url.startswith(f"{base}/desk/sign-in"))
-    by_css(driver, "#token").send_keys(token)
-    by_css(driver, "#signin-form button[type=submit]").click()
+    # Keyboard only: the token field has the focus, Enter submits.
+    assert driver.switch_to.active_element.get_attribute("id") == "token"
+    driver.switch_to.active_element.send_keys(token + "\n")
     wait(driver).until(lambda d: d.current_url == f"{base}{target}")
 
 
@@ -145,7 +146,8 @@ def test_uploader_signs_in_with_the_form_and_with_a_one_time_link(
 
     _, link = token_and_link(stack, "--role", "uploader", "--agency", UPLOADER_AGENCY)
     browser.get(f"{base}{link}")
-    by_css(browser, "#use-link").click()
+    assert browser.switch_to.active_element.get_attribute("id") == "use-link"
+    browser.switch_to.active_element.send_keys("\n")  # keyboard only
     wait(browser).until(lambda d: d.current_url == f"{base}/desk/submit")
     assert all_css(browser, "#dropzone")
     kept = session_cookie(browser)
@@ -249,6 +251,8 @@ def test_uploader_drops_three_files_and_watches_their_verdicts(
     assert by_css(browser, ".statusbar .step.stopped").text in ("审核", "In review")
     assert all_css(browser, "#correction input[type=file]")
     browser.save_screenshot(str(shots / "desk-document.png"))
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", culprit)
+    browser.save_screenshot(str(shots / "desk-document-tables.png"))
 
     browser.get(f"{base}/desk/documents")
     wait(browser).until(lambda d: d.find_elements("id", "submissions"))

@@ -107,8 +107,8 @@ def progress_of(
     if status == Status.rejected:
         return Progress(
             _steps(3, stopped=True),
-            "按审核意见修改报告，然后提交更正版本。",
-            "Fix the report as the reviewer says, then submit a corrected version.",
+            "按审核意见或核对结果修改报告，然后提交更正版本。",
+            "Fix the report as the reviewer or the findings say, then submit a corrected version.",
             "act",
             True,
         )
