@@ -105,6 +105,13 @@ def test_expired_session_and_revoked_token_sign_nobody_in(settings: Settings) ->
     with session_scope() as session:
         assert load_session(session, expired, settings) is None
         assert load_session(session, live, settings) is not None
+        assert len(session.exec(select(WebSession)).all()) == 2
+    with session_scope() as session:  # a day past its expiry, the row goes at the next sign-in
+        start_session(session, token_id, settings.model_copy(update={"web_session_hours": -25}))
+    with session_scope() as session:
+        start_session(session, token_id, settings)
+    with session_scope() as session:
+        assert len(session.exec(select(WebSession)).all()) == 3
         token = session.get(ApiToken, token_id)
         assert token is not None
         token.revoked_at = utcnow()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from services.ingest.auth import Principal, Role, hash_token
@@ -92,7 +92,16 @@ def token_by_secret(session: Session, token: str) -> ApiToken | None:
 
 
 def start_session(session: Session, token_id: int, settings: Settings) -> tuple[str, SignedIn]:
-    """A new session for the token; returns the cookie value and the session."""
+    """A new session for the token; returns the cookie value and the session. Sessions
+    that ended or expired a day ago are removed on the way (the table stays small)."""
+    session.execute(
+        delete(WebSession).where(
+            or_(
+                col(WebSession.expires_at) < utcnow() - timedelta(days=1),
+                col(WebSession.ended_at) < utcnow() - timedelta(days=1),
+            )
+        )
+    )
     raw_id = secrets.token_urlsafe(32)
     row = WebSession(
         id_hash=_digest(raw_id),
