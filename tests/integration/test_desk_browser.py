@@ -118,7 +118,7 @@ def sign_in_with_form(driver: Any, base: str, token: str, target: str) -> None:
     driver.get(f"{base}{target}")
     wait(driver).until(lambda d: d.current_url.startswith(f"{base}/desk/sign-in"))
     # Keyboard only: the token field has the focus, Enter submits.
-    assert driver.switch_to.active_element.get_attribute("id") == "token"
+    wait(driver).until(lambda d: d.switch_to.active_element.get_attribute("id") == "token")
     driver.switch_to.active_element.send_keys(token + "\n")
     wait(driver).until(lambda d: d.current_url == f"{base}{target}")
 
@@ -146,7 +146,7 @@ def test_uploader_signs_in_with_the_form_and_with_a_one_time_link(
 
     _, link = token_and_link(stack, "--role", "uploader", "--agency", UPLOADER_AGENCY)
     browser.get(f"{base}{link}")
-    assert browser.switch_to.active_element.get_attribute("id") == "use-link"
+    wait(browser).until(lambda d: d.switch_to.active_element.get_attribute("id") == "use-link")
     browser.switch_to.active_element.send_keys("\n")  # keyboard only
     wait(browser).until(lambda d: d.current_url == f"{base}/desk/submit")
     assert all_css(browser, "#dropzone")
