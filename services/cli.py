@@ -84,18 +84,28 @@ def token_create(
         str | None, typer.Option(help="Valid for this long, e.g. 90d, 12h, 30m (default: until revoked)")
     ] = None,
 ) -> None:
-    """Create a token and print it (only its hash is stored: keep it now)."""
+    """Create a token and print it (only its hash is stored: keep it now), and on stderr a
+    one-time link that signs a browser in to the season desk with it."""
     from services.ingest.auth import Role, create_token, parse_duration
+    from services.ingest.web.session import create_signin_link, token_by_secret
     from shared.db import session_scope, upgrade_schema
+    from shared.settings import get_settings
 
     upgrade_schema()
+    settings = get_settings()
     try:
         lifetime = parse_duration(expires_in) if expires_in else None
         with session_scope() as session:
             token = create_token(session, Role(role), agency or [], label, lifetime)
+            session.flush()
+            row = token_by_secret(session, token)
+            assert row is not None and row.id is not None
+            link = create_signin_link(session, row.id, settings)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    typer.echo(token)
+    typer.echo(token)  # stdout holds the token alone, for scripts: TOKEN=$(nianbao token create …)
+    minutes = f"{settings.web_signin_link_minutes:g}"
+    typer.echo(f"one-time sign-in link (works once, for {minutes} minutes): {link}", err=True)
 
 
 @token_app.command("revoke")

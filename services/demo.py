@@ -76,13 +76,18 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
         "NIANBAO_PORTAL_URL": f"{api_url}/portal/",
         "NIANBAO_STORAGE_BACKEND": "local",
         "NIANBAO_BROKER_URL": "filesystem://",
+        # The demo serves plain http on 127.0.0.1: Chromium keeps Secure cookies there, but
+        # not every browser does (Safari does not), so the desk's cookie is not Secure here.
+        "NIANBAO_WEB_COOKIE_SECURE": "false",
     }
     env.pop("NIANBAO_DATABASE_URL", None)
     os.environ.update(env)
     from services.agencies import import_registry, read_registry_csv
     from services.client import collect_files, print_results, upload_files, wait_for_documents
     from services.ingest.auth import Role, create_token
+    from services.ingest.web.session import create_signin_link, token_by_secret
     from shared.db import session_scope, upgrade_schema
+    from shared.settings import get_settings
 
     upgrade_schema()
     with session_scope() as session:
@@ -90,6 +95,10 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
             import_registry(session, read_registry_csv(SAMPLE_REGISTRY.read_text(encoding="utf-8")))
         ops_token = create_token(session, Role.ops, label="demo")
         reviewer_token = create_token(session, Role.reviewer, label="demo reviewer")
+        session.flush()
+        ops_row = token_by_secret(session, ops_token)
+        assert ops_row is not None and ops_row.id is not None
+        desk_link = create_signin_link(session, ops_row.id, get_settings())
     logs = data_dir / "logs"
     logs.mkdir()
     processes = [
@@ -112,6 +121,7 @@ def run_demo(*, port: int, keep_running: bool, data_dir: Path = Path("var/demo")
             print_results(documents)
         _wait_for_site_pages()
         console.print(f"\nPortal:  {api_url}/portal/\nAPI:     {api_url}/docs\nToken (ops): {ops_token}")
+        console.print(f"Season desk: {api_url}/desk (sign in with the token, or once with {desk_link})")
         console.print(f"Logs:    {logs}")
         if keep_running:
             console.print("Press Ctrl+C to stop.")

@@ -258,3 +258,27 @@ class FindingDecision(SQLModel, table=True):
     reason: str = ""
     actor: str
     at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the season desk with an API token (services/ingest/web).
+
+    The cookie carries a random id (signed); only its hash is stored, so a database
+    dump signs nobody in. Sign-out or revoking the token ends the session at once."""
+
+    id_hash: str = Field(primary_key=True)
+    token_id: int = Field(foreign_key="apitoken.id", index=True)
+    csrf_token: str  # sent back in every form/POST made from the pages
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class SignInLink(SQLModel, table=True):
+    """A short-lived, single-use link that signs a browser in (`nianbao token create`)."""
+
+    code_hash: str = Field(primary_key=True)
+    token_id: int = Field(foreign_key="apitoken.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None  # set once; a replay finds it and is refused

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
     webhook_backoff_cap: float = 60.0
     webhook_resend_after: int = 600  # seconds before the sweeper re-sends an undelivered push
 
+    # Season desk (the web pages under /desk): browser sessions and one-time sign-in links.
+    # The session cookie is Secure by default; plain-http local use (the demo) sets
+    # web_cookie_secure=false, as not every browser keeps Secure cookies from http://127.0.0.1.
+    web_cookie_secure: bool = True
+    web_session_hours: float = 12.0
+    web_signin_link_minutes: float = 15.0
+    # Key that signs the session cookie; empty = a random key kept in data_dir/web-secret
+    # (set it when several API processes do not share one data dir).
+    web_secret: str = ""
+
     # Validation: rule ID (or family prefix) -> severity, e.g. {"NARR-APPS": "warning"}.
     severity_overrides: dict[str, str] = Field(default_factory=dict)
 

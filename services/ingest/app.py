@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.ingest import web
 from services.ingest.routes import documents, ops, publications, review, uploads
 from shared.celery_app import celery_app
 from shared.db import get_engine
@@ -54,13 +55,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_portal = scope.get("path", "").startswith("/portal")
+        path = scope.get("path", "")
+        # The portal keeps its caching; the desk's pages set their own (services/ingest/web).
+        own_caching = path.startswith(("/portal", "/desk"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if not is_portal:
+                if not own_caching:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
@@ -97,6 +100,7 @@ def create_app() -> FastAPI:
     app.include_router(publications.router)
     app.include_router(review.router)
     app.include_router(review.sources)
+    web.install(app)  # the season desk's pages under /desk
 
     app.add_middleware(SecurityHeaders)
 

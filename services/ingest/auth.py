@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -77,8 +77,20 @@ def revoke_token(session: Session, token: str) -> bool:
     return True
 
 
-def _expired(expires_at: datetime | None) -> bool:
-    return expires_at is not None and expires_at <= utcnow()
+def is_live(row: ApiToken | None) -> bool:
+    """Neither revoked nor expired: the one test of a token, for the API and the desk."""
+    if row is None or row.revoked_at is not None:
+        return False
+    expires_at = row.expires_at
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return expires_at is None or expires_at > utcnow()
+
+
+def live_token(session: Session, token: str) -> ApiToken | None:
+    """The live token row for a token as printed, or None."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))).first()
+    return row if is_live(row) else None
 
 
 @dataclass(frozen=True)
@@ -106,12 +118,8 @@ def current_principal(
             status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
         )
     with session_scope() as session:
-        row = session.exec(
-            select(ApiToken).where(
-                ApiToken.token_hash == hash_token(credentials.credentials), col(ApiToken.revoked_at).is_(None)
-            )
-        ).first()
-    if row is None or row.id is None or _expired(row.expires_at):
+        row = live_token(session, credentials.credentials)
+    if row is None or row.id is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown, expired or revoked token", {"WWW-Authenticate": "Bearer"}
         )

@@ -479,3 +479,18 @@ def arithmetic_violations(truth: dict[str, Any]) -> list[str]:
             if cells[f"t2_{doc}_in_force"] < cells[f"t2_{doc}_issued"]:
                 problems.append(f"T2-INFORCE-GE-ISSUED-{doc}")
     return problems
+
+
+def with_agency(truth: dict[str, Any], agency: str) -> dict[str, Any]:
+    """The same report printed under another agency's name (title, preamble, narrative)."""
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(truth["agency"], agency)
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        return value
+
+    return renamed(truth) | {"agency": agency}

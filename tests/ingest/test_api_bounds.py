@@ -74,7 +74,7 @@ def test_a_token_is_revoked_on_the_command_line(api: Api) -> None:
     runner = CliRunner()
     created = runner.invoke(cli, ["token", "create", "--role", "reviewer", "--expires-in", "90d"])
     assert created.exit_code == 0, created.output
-    token = created.output.strip().splitlines()[-1]
+    token = created.stdout.strip()  # the sign-in link goes to stderr
     headers = {"Authorization": f"Bearer {token}"}
     assert api.client.get("/api/v1/documents", headers=headers).status_code == 200
     revoked = runner.invoke(cli, ["token", "revoke", token])

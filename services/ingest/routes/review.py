@@ -45,6 +45,7 @@ router = APIRouter(prefix="/api/v1/review", tags=["review"], responses=errors(40
 sources = APIRouter(prefix="/api/v1/documents", tags=["review"], responses=errors(401, 403, 404, 422))
 ONE_DOCUMENT = errors(404, 409)  # added to the routes of one document
 Text = Annotated[str, Query(max_length=500, pattern=NO_NUL)]
+MAX_AGE_HOURS = 24 * 366 * 30  # older than anything stored; beyond it a date overflows
 RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_<>-]{1,80}$")]
 CellKey = Annotated[str, FastApiPath(pattern=r"^[a-z0-9_]{1,100}$")]
 
@@ -68,8 +69,8 @@ def queue_filter(
     agency: Text | None = None,
     year: Year | None = None,
     rule: Annotated[list[RuleId] | None, Query(description="rule IDs (repeat the parameter)")] = None,
-    min_age_hours: Annotated[float | None, Query(ge=0)] = None,
-    max_age_hours: Annotated[float | None, Query(ge=0)] = None,
+    min_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
+    max_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
     status: Annotated[list[Status] | None, Query(description="default: the documents under review")] = None,
 ) -> QueueFilter:
     return QueueFilter(
@@ -172,8 +173,8 @@ class BulkApproveRequest(BaseModel):
     agency: Name | None = None
     year: int | None = Field(default=None, ge=1900, le=2200)
     rule: list[RuleId] = Field(default_factory=list, max_length=200, description="the queue's rule filter")
-    min_age_hours: float | None = Field(default=None, ge=0)
-    max_age_hours: float | None = Field(default=None, ge=0)
+    min_age_hours: float | None = Field(default=None, ge=0, le=MAX_AGE_HOURS)
+    max_age_hours: float | None = Field(default=None, ge=0, le=MAX_AGE_HOURS)
 
 
 @router.post("/bulk-approve")
