@@ -154,7 +154,12 @@ class Stack:
         from minio import Minio
 
         self.cli("db", "upgrade")
-        client = Minio(self.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+        client = Minio(
+            self.env["NIANBAO_S3_ENDPOINT"],
+            access_key=self.env["NIANBAO_S3_ACCESS_KEY"],
+            secret_key=self.env["NIANBAO_S3_SECRET_KEY"],
+            secure=False,
+        )
         for bucket in (self.env["NIANBAO_RAW_BUCKET"], self.env["NIANBAO_PORTAL_BUCKET"]):
             if not client.bucket_exists(bucket):
                 client.make_bucket(bucket)
