@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 import signal
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +45,6 @@ from tests.corpus.generate import report_of
 from tests.faults.servers import (
     MotoServer,
     RedisServer,
-    S3rverServer,
     S3Server,
     own_database,
     own_redis,
