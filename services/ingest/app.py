@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from services.ingest.routes import documents, ops, publications, uploads
@@ -40,6 +41,20 @@ def _probe_storage() -> None:
     open_store(settings, settings.raw_bucket).ping()
 
 
+DATABASE_RETRY_AFTER = "5"  # seconds: a lost connection is replaced on the next request
+
+
+def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database connection broke or could not be made (server restarting, connection
+    terminated): the request's transaction rolled back, so the client may simply retry
+    (with the same Idempotency-Key for an upload). A 503, never a 500."""
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+    )
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
@@ -51,6 +66,8 @@ def create_app() -> FastAPI:
     app.include_router(documents.router)
     app.include_router(ops.router)
     app.include_router(publications.router)
+    app.add_exception_handler(sa_exc.OperationalError, database_unavailable)
+    app.add_exception_handler(sa_exc.InterfaceError, database_unavailable)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
