@@ -41,6 +41,11 @@ def test_storage_frozen(dep: Deployment) -> None:
     assert_clean(result)
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 14 item 4, fixed on branch hardening: a refused connection to S3 is a "
+    "MaxRetryError, which main neither retries (the document fails) nor answers with 503 (500)",
+)
 def test_storage_stopped_and_started_again(dep: Deployment) -> None:
     result = run_scenario(
         dep,
