@@ -142,7 +142,10 @@ def deployment(directory: Path, s3: type[S3Server] = MotoServer) -> Iterator[Dep
         servers = Servers(database_url=url, broker_url=redis_server.url, s3_endpoint=s3_server.endpoint)
         extra = FAULT_CLOCKS | s3_server.environment()
         with running_stack(servers, directory, extra) as stack:
-            yield Deployment(stack, redis_server, s3_server, name, url)
+            try:
+                yield Deployment(stack, redis_server, s3_server, name, url)
+            finally:
+                stack.stop_all(signal.SIGKILL)  # judged already: no need for a graceful stop
 
 
 # --- the uploads ------------------------------------------------------------------------

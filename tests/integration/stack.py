@@ -186,7 +186,7 @@ class Stack:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
-    def stop_all(self) -> None:
+    def stop_all(self, sig: int = signal.SIGTERM) -> None:
         """Stop every service at once (each one's shutdown takes seconds; in turn they add up)."""
         self._supervising.clear()
         if self._supervisor is not None:
@@ -196,7 +196,7 @@ class Stack:
         for process in running:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGCONT)  # a stopped (SIGSTOP) one must hear SIGTERM
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, sig)
         for process in running:
             try:
                 process.wait(timeout=20)
