@@ -301,12 +301,14 @@ class RunResult:
     failed: int = 0
     duplicated: int = 0
     server_errors: int = 0
+    server_error_codes: dict[int, int] = field(default_factory=dict)
     recover_seconds: float | None = None
     problems: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
     def row(self) -> list[str]:
         recover = "-" if self.recover_seconds is None else f"{self.recover_seconds:.1f} s"
+        codes = ", ".join(f"{code}×{n}" for code, n in sorted(self.server_error_codes.items()))
         return [
             self.scenario,
             str(self.accepted),
@@ -314,7 +316,7 @@ class RunResult:
             str(self.stuck),
             str(self.failed),
             str(self.duplicated),
-            str(self.server_errors),
+            f"{self.server_errors} ({codes})" if codes else "0",
             recover,
         ]
 
@@ -373,6 +375,7 @@ def judge(
     result.problems += _newest_not_on_portal(dep, ids)
 
     result.server_errors = sum(log.server_errors.values())
+    result.server_error_codes = dict(log.server_errors)
     unexpected = {code: n for code, n in log.server_errors.items() if not (allow_unavailable and code == 503)}
     if unexpected:
         result.problems.append(f"server errors answered: {unexpected}")

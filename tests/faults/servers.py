@@ -9,7 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import redis
 
-from tests.integration.stack import REPO, create_database, drop_database, free_port, start_moto, wait_until
+from tests.integration.stack import REPO, create_database, drop_database, free_port, wait_until
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -162,11 +162,7 @@ class MotoServer(S3Server):
     """moto's S3 server: everything in memory, so a restart loses every object."""
 
     def command(self) -> list[str]:
-        moto = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "moto_server"
-        if not moto.exists():
-            import sys
-
-            moto = Path(sys.executable).with_name("moto_server")
+        moto = Path(sys.executable).with_name("moto_server")
         return [str(moto), "-H", "127.0.0.1", "-p", str(self.port)]
 
 
@@ -217,30 +213,3 @@ def own_s3(server: S3Server) -> Iterator[S3Server]:
         yield server
     finally:
         server.stop()
-
-
-def start_shared_moto(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """For scenarios that do not break the S3 server: the integration tests' moto."""
-    return start_moto(directory)
-
-
-class Repeater:
-    """Run `action` in a thread every `every` seconds until stopped (a fault that lasts)."""
-
-    def __init__(self, action: object, every: float) -> None:
-        self._action = action
-        self._every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            self._action()  # type: ignore[operator]
-
-    def __enter__(self) -> Repeater:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()

@@ -15,6 +15,7 @@ from tests.faults.scenarios import kill_pool_child_mid_parse, kill_workers_mid_s
 # claim_heartbeat_timeout (20 s) + sweep interval + a worker's restart, with room to spare;
 # far below the 300 s stage time limit that recovery needed before the heartbeat.
 TAKEOVER_WITHIN = 60.0
+REDELIVERED_WITHIN = 15.0
 
 
 @pytest.fixture(scope="module")
@@ -48,4 +49,6 @@ def test_pool_child_killed_mid_parse(dep: Deployment) -> None:
     assert_clean(result)
     [kill] = result.facts["kills"]
     taken = takeover_seconds(dep, kill)
-    assert all(t is not None and t < TAKEOVER_WITHIN for t in taken.values()), (kill, taken)
+    # Sooner than any heartbeat expiry (20 s): the broker's redelivery of the same task,
+    # which takes the claim over by its task id.
+    assert all(t is not None and t < REDELIVERED_WITHIN for t in taken.values()), (kill, taken)
