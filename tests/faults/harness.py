@@ -204,6 +204,7 @@ class ClientLog:
 
 
 def retry_pause(response: httpx.Response | None) -> float:
+    """Retry-After when given, but at most 5 s: a test's patience, not a client's rule."""
     if response is not None:
         try:
             return min(5.0, max(0.2, float(response.headers.get("retry-after", "1"))))
