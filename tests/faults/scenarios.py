@@ -196,7 +196,7 @@ class Scenario:
 SCENARIOS = (
     Scenario("worker SIGKILL mid-parse/validate/publish", kill_workers_mid_stage),
     Scenario("worker pool child SIGKILL mid-parse", kill_pool_child_mid_parse),
-    Scenario("broker killed, queues lost", lose_broker, dependency_down=True),
+    Scenario("broker killed, queues lost", lose_broker),
     Scenario("database connections terminated", cut_database, dependency_down=True),
     Scenario(f"S3 frozen {S3_FREEZE:.0f} s", freeze_storage, persistent_s3=True, dependency_down=True),
     Scenario("S3 stopped and restarted", restart_storage, persistent_s3=True, dependency_down=True),
