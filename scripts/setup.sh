@@ -9,6 +9,8 @@ command -v soffice >/dev/null || need_apt+=(libreoffice-writer-nogui libreoffice
 command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need_apt[*]}"
@@ -17,6 +19,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     echo "warning: missing system packages (${need_apt[*]}); run as root or install them for DOC/WPS parsing and browser tests" >&2
   fi
+fi
+
+# s3rver (npm, MIT): an S3 server that keeps its data in a directory, for the fault suite's
+# "S3 server stopped and started again" (moto's server forgets everything on a restart).
+if command -v npm >/dev/null && [ ! -x .tools/node_modules/.bin/s3rver ]; then
+  npm install --prefix .tools --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null ||
+    echo "warning: s3rver not installed; the fault suite's storage scenarios will skip" >&2
 fi
 
 PYTHON=${PYTHON:-python3}

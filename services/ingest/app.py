@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,6 +87,20 @@ def _probe_storage() -> None:
     open_store(settings, settings.raw_bucket).ping()
 
 
+DATABASE_RETRY_AFTER = "5"  # seconds: a lost connection is replaced on the next request
+
+
+def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database connection broke or could not be made (server restarting, connection
+    terminated): the request's transaction rolled back, so the client may simply retry
+    (with the same Idempotency-Key for an upload). A 503, never a 500."""
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+    )
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
@@ -101,6 +116,8 @@ def create_app() -> FastAPI:
     app.include_router(review.router)
     app.include_router(review.sources)
     web.install(app)  # the season desk's pages under /desk
+    app.add_exception_handler(sa_exc.OperationalError, database_unavailable)
+    app.add_exception_handler(sa_exc.InterfaceError, database_unavailable)
 
     app.add_middleware(SecurityHeaders)
 

@@ -7,6 +7,7 @@ compose file and the tests cannot drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -154,7 +155,12 @@ class Stack:
         from minio import Minio
 
         self.cli("db", "upgrade")
-        client = Minio(self.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+        client = Minio(
+            self.env["NIANBAO_S3_ENDPOINT"],
+            access_key=self.env["NIANBAO_S3_ACCESS_KEY"],
+            secret_key=self.env["NIANBAO_S3_SECRET_KEY"],
+            secure=False,
+        )
         for bucket in (self.env["NIANBAO_RAW_BUCKET"], self.env["NIANBAO_PORTAL_BUCKET"]):
             if not client.bucket_exists(bucket):
                 client.make_bucket(bucket)
@@ -180,10 +186,23 @@ class Stack:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
-    def stop_all(self) -> None:
+    def stop_all(self, sig: int = signal.SIGTERM) -> None:
+        """Stop every service at once (each one's shutdown takes seconds; in turn they add up)."""
         self._supervising.clear()
-        for service in list(self.processes):
-            self.stop(service)
+        if self._supervisor is not None:
+            self._supervisor.join()
+        running = [p for p in self.processes.values() if p.poll() is None]
+        self.processes.clear()
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGCONT)  # a stopped (SIGSTOP) one must hear SIGTERM
+                os.killpg(process.pid, sig)
+        for process in running:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def _supervise(self) -> None:
         """compose's `restart: unless-stopped`: a service that exits on its own comes back.
