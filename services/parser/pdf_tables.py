@@ -12,10 +12,11 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from pdfplumber.page import Page
-from pdfplumber.table import TableFinder
+from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+from pdfplumber.utils import filter_edges
 
 from services.parser.document import Cell, PdfBox, Table
+from services.parser.pdf_reader import PageContent
 from services.parser.pdf_text import Char, group_lines, lines_to_cell_text
 
 Edge = dict[str, Any]
@@ -29,16 +30,6 @@ SNAP_TOLERANCE = 3.0
 GRID_TOLERANCE = 2.0
 MIN_EDGE_LENGTH = 3.0
 
-TABLE_SETTINGS: dict[str, Any] = {
-    "vertical_strategy": "explicit",
-    "horizontal_strategy": "explicit",
-    "snap_tolerance": SNAP_TOLERANCE,
-    "join_tolerance": SNAP_TOLERANCE,
-    "intersection_tolerance": SNAP_TOLERANCE,
-    "edge_min_length": MIN_EDGE_LENGTH,
-}
-
-
 @dataclass
 class PageTable:
     """A table found on a page: the model table plus where it sits, for reading order."""
@@ -48,7 +39,7 @@ class PageTable:
     claimed_chars: set[int]  # id() of every character placed in one of its cells
 
 
-def ruling_edges(page: Page) -> list[Edge]:
+def ruling_edges(page: PageContent) -> list[Edge]:
     """Edges of the objects that draw table borders.
 
     WPS paints every paragraph and every cell with a white filled rectangle; their edges
@@ -190,29 +181,45 @@ def _cluster(edges: list[Edge], key: Any) -> list[list[Edge]]:
     return groups
 
 
-def find_page_tables(page: Page, chars: list[Char], page_number: int) -> list[PageTable]:
+def find_page_tables(page: PageContent, chars: list[Char], page_number: int) -> list[PageTable]:
     """Every ruled table on the page, top to bottom, with its characters placed in cells."""
     edges = close_open_ends(ruling_edges(page))
     if not edges:
         return []
-    settings = dict(TABLE_SETTINGS)
-    settings["explicit_vertical_lines"] = [e for e in edges if e["orientation"] == "v"]
-    settings["explicit_horizontal_lines"] = [e for e in edges if e["orientation"] == "h"]
-    # Rules in one direction only (a "three-line table", or underlines) enclose no cell;
-    # pdfplumber refuses fewer than two lines per direction. Such tables are unruled.
-    if len(settings["explicit_vertical_lines"]) < 2 or len(settings["explicit_horizontal_lines"]) < 2:
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    # Rules in one direction only (a "three-line table", or underlines) enclose no cell.
+    # Such tables are unruled.
+    if len(verticals) < 2 or len(horizontals) < 2:
         return []
-    found = TableFinder(page, settings).tables
-    found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+    found = cell_groups(verticals + horizontals)
+    found.sort(key=lambda cells: (_bbox(cells)[1], _bbox(cells)[0]))
     tables: list[PageTable] = []
-    for found_table in found:
+    for found_cells in found:
         number = len(tables) + 1
         table = build_table(
-            found_table.cells, chars, f"page {page_number}, table {number}", page_number, float(page.height)
+            found_cells, chars, f"page {page_number}, table {number}", page_number, float(page.height)
         )
         if table is not None:
             tables.append(table)
     return tables
+
+
+def cell_groups(edges: list[Edge]) -> list[list[BBox]]:
+    """The cell rectangles the rulings enclose, one list per connected table.
+
+    Near-parallel edges are snapped together and collinear pieces joined (Word draws a
+    rule cell by cell), short stubs dropped; then every rectangle whose four corners are
+    ruled intersections and whose sides are drawn is a cell.
+    """
+    merged = merge_edges(edges, SNAP_TOLERANCE, SNAP_TOLERANCE, SNAP_TOLERANCE, SNAP_TOLERANCE)
+    merged = filter_edges(merged, min_length=MIN_EDGE_LENGTH)
+    intersections = edges_to_intersections(merged, SNAP_TOLERANCE, SNAP_TOLERANCE)
+    return [list(group) for group in cells_to_tables(intersections_to_cells(intersections))]
+
+
+def _bbox(cells: list[BBox]) -> BBox:
+    return (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
 
 
 def build_table(
