@@ -84,7 +84,12 @@ def read_page(page: pdfium.PdfPage, page_number: int) -> PageContent:
         content.chars = _chars(text_page, content.height)
     finally:
         text_page.close()
-    _read_objects(content, pdfium_c.FPDFPage_CountObjects(page.raw), lambda i: pdfium_c.FPDFPage_GetObject(page.raw, i), IDENTITY)
+    _read_objects(
+        content,
+        pdfium_c.FPDFPage_CountObjects(page.raw),
+        lambda i: pdfium_c.FPDFPage_GetObject(page.raw, i),
+        IDENTITY,
+    )
     return content
 
 
@@ -228,13 +233,27 @@ def _add_shape(content: PageContent, points: list[Point], closed: bool, curved: 
     if not curved and len(points) == 2:
         (x0, top0), (x1, top1) = points
         content.lines.append(
-            {"x0": min(x0, x1), "x1": max(x0, x1), "top": min(top0, top1), "bottom": max(top0, top1), "stroke": stroked}
+            {
+                "x0": min(x0, x1),
+                "x1": max(x0, x1),
+                "top": min(top0, top1),
+                "bottom": max(top0, top1),
+                "stroke": stroked,
+            }
         )
     elif not curved and closed and len(points) == 4 and _is_axis_rectangle(points):
         xs, tops = [p[0] for p in points], [p[1] for p in points]
         x0, x1, top, bottom = min(xs), max(xs), min(tops), max(tops)
         content.rects.append(
-            {"x0": x0, "x1": x1, "top": top, "bottom": bottom, "width": x1 - x0, "height": bottom - top, "stroke": stroked}
+            {
+                "x0": x0,
+                "x1": x1,
+                "top": top,
+                "bottom": bottom,
+                "width": x1 - x0,
+                "height": bottom - top,
+                "stroke": stroked,
+            }
         )
     elif len(points) >= 2:
         content.curves.append({"pts": points, "stroke": stroked})

@@ -1,6 +1,6 @@
 """Ruled tables of one PDF page → the neutral ``Table`` model, merged cells included.
 
-pdfplumber finds the cell rectangles from the ruling lines; this module decides which
+``pdf_cells`` finds the cell rectangles from the ruling lines; this module decides which
 drawn objects are rulings, closes tables that a page break left open, turns the cell
 rectangles into a row/column grid with rowspan/colspan, and puts each character into
 the one cell box that contains it (so "20" can never become "2" and "0").
@@ -12,10 +12,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
-from pdfplumber.utils import filter_edges
-
 from services.parser.document import Cell, PdfBox, Table
+from services.parser.pdf_cells import find_cells
 from services.parser.pdf_reader import PageContent
 from services.parser.pdf_text import Char, group_lines, lines_to_cell_text
 
@@ -29,6 +27,7 @@ SNAP_TOLERANCE = 3.0
 # Cell boundaries this close (pt) are one grid line.
 GRID_TOLERANCE = 2.0
 MIN_EDGE_LENGTH = 3.0
+
 
 @dataclass
 class PageTable:
@@ -102,7 +101,7 @@ def close_open_ends(edges: list[Edge]) -> list[Edge]:
     the bottom of the first fragment or the top of the next: the vertical rulings just
     stop. Without that rule the last row has no cell at all and its numbers vanish. Where
     two or more vertical rulings end at the same height, a horizontal rule across them is
-    added (harmless where one is already drawn: pdfplumber merges duplicates).
+    added (harmless where one is already drawn: ``pdf_cells`` merges duplicates).
     """
     verticals = [e for e in edges if e["orientation"] == "v"]
     closing: list[Edge] = []
@@ -192,7 +191,7 @@ def find_page_tables(page: PageContent, chars: list[Char], page_number: int) -> 
     # Such tables are unruled.
     if len(verticals) < 2 or len(horizontals) < 2:
         return []
-    found = cell_groups(verticals + horizontals)
+    found = find_cells(verticals + horizontals, SNAP_TOLERANCE, MIN_EDGE_LENGTH)
     found.sort(key=lambda cells: (_bbox(cells)[1], _bbox(cells)[0]))
     tables: list[PageTable] = []
     for found_cells in found:
@@ -203,19 +202,6 @@ def find_page_tables(page: PageContent, chars: list[Char], page_number: int) -> 
         if table is not None:
             tables.append(table)
     return tables
-
-
-def cell_groups(edges: list[Edge]) -> list[list[BBox]]:
-    """The cell rectangles the rulings enclose, one list per connected table.
-
-    Near-parallel edges are snapped together and collinear pieces joined (Word draws a
-    rule cell by cell), short stubs dropped; then every rectangle whose four corners are
-    ruled intersections and whose sides are drawn is a cell.
-    """
-    merged = merge_edges(edges, SNAP_TOLERANCE, SNAP_TOLERANCE, SNAP_TOLERANCE, SNAP_TOLERANCE)
-    merged = filter_edges(merged, min_length=MIN_EDGE_LENGTH)
-    intersections = edges_to_intersections(merged, SNAP_TOLERANCE, SNAP_TOLERANCE)
-    return [list(group) for group in cells_to_tables(intersections_to_cells(intersections))]
 
 
 def _bbox(cells: list[BBox]) -> BBox:
@@ -229,7 +215,7 @@ def build_table(
     page_number: int | None = None,
     page_height: float | None = None,
 ) -> PageTable | None:
-    """Rebuild the grid from pdfplumber's cell rectangles and fill it with text.
+    """Rebuild the grid from the cell rectangles and fill it with text.
 
     With the page's number and height, every cell records its box in PDF coordinates
     (``document.PdfBox``) so the review desk can show it on the page.
@@ -277,7 +263,7 @@ def build_table(
 
 
 def pdf_box(box: BBox, page_height: float) -> PdfBox:
-    """pdfplumber's (x0, top, x1, bottom), y down from the top, → PDF points, y up."""
+    """The extractor's (x0, top, x1, bottom), y down from the top, → PDF points, y up."""
     x0, top, x1, bottom = box
     return (round(x0, 2), round(page_height - bottom, 2), round(x1, 2), round(page_height - top, 2))
 
