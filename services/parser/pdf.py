@@ -60,9 +60,7 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
     bad_chars = 0
     scanned_pages: list[int] = []
     columns = ColumnMemory()  # an unruled table continued on the next page keeps its columns
-    pdf = open_pdf(data)
-    try:
-        page_count = len(pdf)
+    with open_pdf(data) as pdf:
         for page in read_pages(pdf):
             chars = _visible_chars(page)
             all_chars += sum(1 for c in chars if not is_space(c["text"]))
@@ -71,9 +69,8 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
                 scanned_pages.append(page.page_number)
             pages_items.append(_page_items(page, chars, columns))
             page_heights.append(float(page.height))
-    finally:
-        pdf.close()
 
+    page_count = len(page_heights)
     _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
     _strip_running_lines(pages_items, page_heights)
     return ExtractedDocument(blocks=_blocks(pages_items, page_heights), page_count=page_count)

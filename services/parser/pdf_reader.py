@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,11 @@ import pypdfium2.raw as pdfium_c
 
 from services.parser.pdf_text import Char
 from shared.report import UnreadableDocument
+
+# PDFium is not thread-safe, not even across documents: every call into it, here and in
+# the review desk's page renderer, runs under this one process-wide lock (processes, not
+# threads, are what runs PDFs in parallel: the Celery workers are forked).
+PDFIUM_LOCK = threading.RLock()
 
 Matrix = tuple[float, float, float, float, float, float]
 Point = tuple[float, float]
@@ -51,29 +58,42 @@ class PageContent:
     image_areas: list[float] = field(default_factory=list)
 
 
-def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """The document, or ``corrupt_file`` for anything PDFium cannot open (encrypted too)."""
+@contextmanager
+def open_pdf(data: bytes) -> Iterator[pdfium.PdfDocument]:
+    """The open document, closed on exit; ``corrupt_file`` for anything PDFium cannot open
+    (encrypted files too)."""
     try:
-        return pdfium.PdfDocument(data)
+        with PDFIUM_LOCK:
+            document = pdfium.PdfDocument(data)
     except Exception as error:  # noqa: BLE001 - PdfiumError, or ValueError for empty input
-        reason = (
-            "encrypted (password required)" if "password" in repr(error).lower() else "not a readable PDF"
-        )
+        reason = "encrypted (password required)" if "password" in repr(error).lower() else "not a readable PDF"
         raise UnreadableDocument("corrupt_file", f"{reason}: {type(error).__name__}") from error
+    try:
+        yield document
+    finally:
+        with PDFIUM_LOCK:
+            document.close()
 
 
 def read_pages(document: pdfium.PdfDocument) -> Iterator[PageContent]:
-    """Every page's content in order; a page PDFium cannot load is a corrupt file."""
-    for index in range(len(document)):
-        try:
-            page = document[index]
-        except Exception as error:  # noqa: BLE001 - PdfiumError on a broken page tree
-            message = f"page {index + 1} cannot be read: {type(error).__name__}"
-            raise UnreadableDocument("corrupt_file", message) from error
-        try:
-            yield read_page(page, index + 1)
-        finally:
-            page.close()
+    """Every page's content in order; a page PDFium cannot load is a corrupt file.
+
+    The lock is held while one page is read, not while the caller works on it.
+    """
+    with PDFIUM_LOCK:
+        page_count = len(document)
+    for index in range(page_count):
+        with PDFIUM_LOCK:
+            try:
+                page = document[index]
+            except Exception as error:  # noqa: BLE001 - PdfiumError on a broken page tree
+                message = f"page {index + 1} cannot be read: {type(error).__name__}"
+                raise UnreadableDocument("corrupt_file", message) from error
+            try:
+                content = read_page(page, index + 1)
+            finally:
+                page.close()
+        yield content
 
 
 def read_page(page: pdfium.PdfPage, page_number: int) -> PageContent:
