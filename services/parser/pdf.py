@@ -9,15 +9,12 @@ instead of returning text nobody could trust.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-import pdfplumber
-from pdfplumber.page import Page
-
 from services.parser.document import Block, ExtractedDocument, Paragraph
+from services.parser.pdf_reader import PageContent, open_pdf, read_pages
 from services.parser.pdf_tables import PageTable, find_page_tables, pdf_box
 from services.parser.pdf_text import Char, TextLine, group_lines, is_bad_glyph, is_cjk, is_space
 from services.parser.pdf_unruled import ColumnMemory, rebuild_unruled_rows
@@ -63,9 +60,8 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
     bad_chars = 0
     scanned_pages: list[int] = []
     columns = ColumnMemory()  # an unruled table continued on the next page keeps its columns
-    with _open(data) as pdf:
-        page_count = len(pdf.pages)
-        for page in pdf.pages:
+    with open_pdf(data) as pdf:
+        for page in read_pages(pdf):
             chars = _visible_chars(page)
             all_chars += sum(1 for c in chars if not is_space(c["text"]))
             bad_chars += sum(1 for c in chars if is_bad_glyph(c["text"]))
@@ -74,37 +70,19 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
             pages_items.append(_page_items(page, chars, columns))
             page_heights.append(float(page.height))
 
+    page_count = len(page_heights)
     _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
     _strip_running_lines(pages_items, page_heights)
     return ExtractedDocument(blocks=_blocks(pages_items, page_heights), page_count=page_count)
 
 
-def _open(data: bytes) -> pdfplumber.PDF:
-    # pdfminer signals broken input with many unrelated exception types (syntax errors,
-    # EOF, key errors in the xref, password errors), so every failure to open is caught.
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        _ = pdf.pages
-    except Exception as error:  # noqa: BLE001 - see comment above
-        reason = (
-            "encrypted (password required)" if "password" in repr(error).lower() else "not a readable PDF"
-        )
-        raise UnreadableDocument("corrupt_file", f"{reason}: {type(error).__name__}") from error
-    return pdf
+def _visible_chars(page: PageContent) -> list[Char]:
+    return [c for c in page.chars if not is_space(c["text"]) or c["text"] == " "]
 
 
-def _visible_chars(page: Page) -> list[Char]:
-    """The page's characters, read once; broken content streams count as a corrupt file."""
-    try:
-        return [c for c in page.chars if not is_space(c["text"]) or c["text"] == " "]
-    except Exception as error:  # noqa: BLE001 - pdfminer raises arbitrary types here too
-        message = f"page {page.page_number} cannot be read: {type(error).__name__}"
-        raise UnreadableDocument("corrupt_file", message) from error
-
-
-def _has_large_image(page: Page) -> bool:
-    page_area = float(page.width * page.height)
-    return any(float(i["width"] * i["height"]) > 0.3 * page_area for i in page.images)
+def _has_large_image(page: PageContent) -> bool:
+    page_area = page.width * page.height
+    return any(area > 0.3 * page_area for area in page.image_areas)
 
 
 def _check_text_layer(page_count: int, all_chars: int, bad_chars: int, scanned_pages: list[int]) -> None:
@@ -123,7 +101,7 @@ def _check_text_layer(page_count: int, all_chars: int, bad_chars: int, scanned_p
         )
 
 
-def _page_items(page: Page, chars: list[Char], columns: ColumnMemory) -> list[PageItem]:
+def _page_items(page: PageContent, chars: list[Char], columns: ColumnMemory) -> list[PageItem]:
     """Tables and the text lines around them, top to bottom."""
     tables = find_page_tables(page, chars, page.page_number)
     claimed = set().union(*(t.claimed_chars for t in tables)) if tables else set()

@@ -1,6 +1,6 @@
 """Ruled tables of one PDF page → the neutral ``Table`` model, merged cells included.
 
-pdfplumber finds the cell rectangles from the ruling lines; this module decides which
+``pdf_cells`` finds the cell rectangles from the ruling lines; this module decides which
 drawn objects are rulings, closes tables that a page break left open, turns the cell
 rectangles into a row/column grid with rowspan/colspan, and puts each character into
 the one cell box that contains it (so "20" can never become "2" and "0").
@@ -12,10 +12,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from pdfplumber.page import Page
-from pdfplumber.table import TableFinder
-
 from services.parser.document import Cell, PdfBox, Table
+from services.parser.pdf_cells import find_cells
+from services.parser.pdf_reader import PageContent
 from services.parser.pdf_text import Char, group_lines, lines_to_cell_text
 
 Edge = dict[str, Any]
@@ -29,15 +28,6 @@ SNAP_TOLERANCE = 3.0
 GRID_TOLERANCE = 2.0
 MIN_EDGE_LENGTH = 3.0
 
-TABLE_SETTINGS: dict[str, Any] = {
-    "vertical_strategy": "explicit",
-    "horizontal_strategy": "explicit",
-    "snap_tolerance": SNAP_TOLERANCE,
-    "join_tolerance": SNAP_TOLERANCE,
-    "intersection_tolerance": SNAP_TOLERANCE,
-    "edge_min_length": MIN_EDGE_LENGTH,
-}
-
 
 @dataclass
 class PageTable:
@@ -48,7 +38,7 @@ class PageTable:
     claimed_chars: set[int]  # id() of every character placed in one of its cells
 
 
-def ruling_edges(page: Page) -> list[Edge]:
+def ruling_edges(page: PageContent) -> list[Edge]:
     """Edges of the objects that draw table borders.
 
     WPS paints every paragraph and every cell with a white filled rectangle; their edges
@@ -111,7 +101,7 @@ def close_open_ends(edges: list[Edge]) -> list[Edge]:
     the bottom of the first fragment or the top of the next: the vertical rulings just
     stop. Without that rule the last row has no cell at all and its numbers vanish. Where
     two or more vertical rulings end at the same height, a horizontal rule across them is
-    added (harmless where one is already drawn: pdfplumber merges duplicates).
+    added (harmless where one is already drawn: ``pdf_cells`` merges duplicates).
     """
     verticals = [e for e in edges if e["orientation"] == "v"]
     closing: list[Edge] = []
@@ -190,29 +180,32 @@ def _cluster(edges: list[Edge], key: Any) -> list[list[Edge]]:
     return groups
 
 
-def find_page_tables(page: Page, chars: list[Char], page_number: int) -> list[PageTable]:
+def find_page_tables(page: PageContent, chars: list[Char], page_number: int) -> list[PageTable]:
     """Every ruled table on the page, top to bottom, with its characters placed in cells."""
     edges = close_open_ends(ruling_edges(page))
     if not edges:
         return []
-    settings = dict(TABLE_SETTINGS)
-    settings["explicit_vertical_lines"] = [e for e in edges if e["orientation"] == "v"]
-    settings["explicit_horizontal_lines"] = [e for e in edges if e["orientation"] == "h"]
-    # Rules in one direction only (a "three-line table", or underlines) enclose no cell;
-    # pdfplumber refuses fewer than two lines per direction. Such tables are unruled.
-    if len(settings["explicit_vertical_lines"]) < 2 or len(settings["explicit_horizontal_lines"]) < 2:
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    # Rules in one direction only (a "three-line table", or underlines) enclose no cell.
+    # Such tables are unruled.
+    if len(verticals) < 2 or len(horizontals) < 2:
         return []
-    found = TableFinder(page, settings).tables
-    found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+    found = find_cells(verticals + horizontals, SNAP_TOLERANCE, MIN_EDGE_LENGTH)
+    found.sort(key=lambda cells: (_bbox(cells)[1], _bbox(cells)[0]))
     tables: list[PageTable] = []
-    for found_table in found:
+    for found_cells in found:
         number = len(tables) + 1
         table = build_table(
-            found_table.cells, chars, f"page {page_number}, table {number}", page_number, float(page.height)
+            found_cells, chars, f"page {page_number}, table {number}", page_number, float(page.height)
         )
         if table is not None:
             tables.append(table)
     return tables
+
+
+def _bbox(cells: list[BBox]) -> BBox:
+    return (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
 
 
 def build_table(
@@ -222,7 +215,7 @@ def build_table(
     page_number: int | None = None,
     page_height: float | None = None,
 ) -> PageTable | None:
-    """Rebuild the grid from pdfplumber's cell rectangles and fill it with text.
+    """Rebuild the grid from the cell rectangles and fill it with text.
 
     With the page's number and height, every cell records its box in PDF coordinates
     (``document.PdfBox``) so the review desk can show it on the page.
@@ -270,7 +263,7 @@ def build_table(
 
 
 def pdf_box(box: BBox, page_height: float) -> PdfBox:
-    """pdfplumber's (x0, top, x1, bottom), y down from the top, → PDF points, y up."""
+    """The extractor's (x0, top, x1, bottom), y down from the top, → PDF points, y up."""
     x0, top, x1, bottom = box
     return (round(x0, 2), round(page_height - bottom, 2), round(x1, 2), round(page_height - top, 2))
 

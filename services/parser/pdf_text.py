@@ -1,6 +1,6 @@
 """Characters → text lines, for the PDF extractor.
 
-pdfplumber gives one dict per glyph. Everything here works on those dicts directly so a
+``pdf_reader`` gives one dict per glyph. Everything here works on those dicts directly so a
 page's characters are read once and never re-extracted (``extract_text`` per cell or per
 region would re-sort the whole page each time and is the main cost of naive use).
 """

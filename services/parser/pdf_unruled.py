@@ -64,7 +64,7 @@ class _Row:
     lines: list[TextLine]
     label: str
     slots: list[list[str]]
-    # Where each column's words sit, (x0, top, x1, bottom) as pdfplumber measures: the
+    # Where each column's words sit, (x0, top, x1, bottom) as ``pdf_reader`` measures: the
     # cells' boxes, so the review desk can frame one cell of the row.
     boxes: list[tuple[float, float, float, float] | None] = field(default_factory=list)
     columns: list[tuple[float, float]] = field(default_factory=list)

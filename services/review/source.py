@@ -19,6 +19,7 @@ from PIL import ImageDraw
 
 from services.parser import extract_document
 from services.parser.document import Paragraph, Table
+from services.parser.pdf_reader import PDFIUM_LOCK
 from services.parser.rows import split_line
 from services.review import NotFound
 from shared.models import Document
@@ -74,22 +75,25 @@ def cache_key(sha256: str, cell: str, detail: CellDetail) -> str:
 def pdf_crop(data: bytes, page_number: int, box: list[float] | tuple[float, ...]) -> bytes:
     """PNG of the page's full width around `box` (PDF points, origin bottom-left), the box
     framed in red, so the row's label and the column's neighbours stay in view."""
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        raise SourceUnavailable(f"the PDF cannot be opened: {error}") from error
-    try:
-        if not 1 <= page_number <= len(pdf):
-            raise SourceUnavailable(f"page {page_number} is not in the PDF ({len(pdf)} pages)")
-        page = pdf[page_number - 1]
-        width, height = page.get_size()
-        x0, y0, x1, y1 = (float(v) for v in box)
-        bottom = max(0.0, min(y0, y1) - CROP_CONTEXT_PT)
-        top = min(height, max(y0, y1) + CROP_CONTEXT_PT)
-        bitmap = page.render(scale=CROP_SCALE, crop=(0, bottom, 0, height - top))
-        image = bitmap.to_pil().convert("RGB")
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:  # PDFium is not thread-safe; review routes run in a thread pool
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as error:
+            raise SourceUnavailable(f"the PDF cannot be opened: {error}") from error
+        try:
+            if not 1 <= page_number <= len(pdf):
+                raise SourceUnavailable(f"page {page_number} is not in the PDF ({len(pdf)} pages)")
+            page = pdf[page_number - 1]
+            width, height = page.get_size()
+            x0, y0, x1, y1 = (float(v) for v in box)
+            bottom = max(0.0, min(y0, y1) - CROP_CONTEXT_PT)
+            top = min(height, max(y0, y1) + CROP_CONTEXT_PT)
+            bitmap = page.render(scale=CROP_SCALE, crop=(0, bottom, 0, height - top))
+            image = bitmap.to_pil().convert("RGB")
+            bitmap.close()
+            page.close()
+        finally:
+            pdf.close()
 
     def pixel(x: float, y: float) -> tuple[float, float]:
         return x * CROP_SCALE, (top - y) * CROP_SCALE

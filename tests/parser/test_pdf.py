@@ -339,15 +339,18 @@ def test_corrupt_file(data: bytes) -> None:
     assert error.value.code == "corrupt_file"
 
 
-def test_cid_glyphs_are_reported_not_returned(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A text layer of (cid:NNN) glyphs (CJK font without ToUnicode) is refused."""
+def test_unmapped_glyphs_are_reported_not_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text layer of glyphs without Unicode (CJK font without ToUnicode) is refused.
+
+    PDFium reports such glyphs as a mapping error; the reader turns them into U+FFFD.
+    """
     blank_pdf = _minimal_pdf()
-    import pdfplumber.page
+    from services.parser import pdf_reader
 
-    def garbage_chars(self: pdfplumber.page.Page) -> list[dict[str, object]]:
-        return [_char(f"(cid:{100 + i})", 10.0 * i, 100.0) for i in range(40)]
+    def garbage_chars(text_page: object, height: float) -> list[dict[str, object]]:
+        return [_char("\ufffd", 10.0 * i, 100.0) for i in range(40)]
 
-    monkeypatch.setattr(pdfplumber.page.Page, "chars", property(garbage_chars))
+    monkeypatch.setattr(pdf_reader, "_chars", garbage_chars)
     with pytest.raises(UnreadableDocument) as error:
         extract_pdf(blank_pdf)
     assert error.value.code == "unreadable_font"
