@@ -23,6 +23,7 @@ from services.ingest.auth import Principal
 from services.review import Conflict, Invalid
 from services.review.claims import holder_of
 from services.review.desk import approve_report
+from services.review.export import finding_rows, findings_workbook
 from services.review.findings import finding_key, holding_rules
 from services.validator import normalise_agency_name
 from shared.models import Document, FindingDecision, Status, iso, utcnow
@@ -241,3 +242,25 @@ def _skip_reason(entry: QueueEntry, chosen: set[str], principal: Principal, now:
     if held is not None and held.holder != principal.actor:
         return f"being reviewed by {held.holder}"
     return None
+
+
+# --- findings export ----------------------------------------------------------------------
+
+
+def findings_export(session: Session, flt: QueueFilter) -> bytes:
+    """The findings of the filter's documents as an XLSX workbook (API and pages)."""
+    docs = [
+        (
+            {
+                "id": e.doc.id,
+                "submission_no": e.doc.submission_no,
+                "agency": e.doc.agency or e.doc.agency_key,
+                "year": e.doc.year or e.doc.year_hint,
+                "status": e.doc.status.value,
+                "findings": e.doc.findings,
+            },
+            e.dismissed,
+        )
+        for e in queue_entries(session, flt)
+    ]
+    return findings_workbook(finding_rows(docs))

@@ -243,10 +243,11 @@ def test_correction_is_a_new_version_of_the_same_report(app_client: TestClient) 
 def test_roles_of_the_pages(app_client: TestClient) -> None:
     sign_in(app_client, token_for(Role.reviewer), landing="/desk/coverage")
     assert app_client.get("/desk/submit").status_code == 403
-    assert app_client.get("/desk").headers["location"] == "/desk/coverage"
+    assert app_client.get("/desk").headers["location"] == "/desk/review"  # a reviewer starts at the queue
     app_client.cookies.clear()
     sign_in(app_client, token_for(Role.uploader, AGENCY_A))
     assert app_client.get("/desk/coverage").status_code == 403
+    assert app_client.get("/desk/review").status_code == 403
 
 
 def test_english_switch(app_client: TestClient) -> None:

@@ -32,8 +32,7 @@ from services.review.desk import (
     release_document,
     review_view,
 )
-from services.review.export import finding_rows, findings_workbook
-from services.review.queue import QueueFilter, bulk_approve, next_in_queue, queue_entries, queue_page
+from services.review.queue import QueueFilter, bulk_approve, findings_export, next_in_queue, queue_page
 from services.review.source import cell_source
 from shared.db import session_scope
 from shared.models import Status
@@ -130,22 +129,7 @@ def get_next(
 @router.get("/findings.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def export_findings(principal: Looker, flt: Filter) -> Response:
     with session_scope() as session:
-        entries = queue_entries(session, flt)
-        docs = [
-            (
-                {
-                    "id": e.doc.id,
-                    "submission_no": e.doc.submission_no,
-                    "agency": e.doc.agency or e.doc.agency_key,
-                    "year": e.doc.year or e.doc.year_hint,
-                    "status": e.doc.status.value,
-                    "findings": e.doc.findings,
-                },
-                e.dismissed,
-            )
-            for e in entries
-        ]
-    body = findings_workbook(finding_rows(docs))
+        body = findings_export(session, flt)
     headers = {"Content-Disposition": 'attachment; filename="findings.xlsx"'}
     return Response(body, media_type=XLSX, headers=headers)
 

@@ -1,4 +1,5 @@
-"""The season desk: web pages of the ingest service (sign-in, agency pages, coverage).
+"""The season desk: web pages of the ingest service (sign-in, agency pages, coverage,
+the reviewers' queue and review panel).
 
 `install(app)` adds the routes, the static files and, on every /desk response, the
 Content-Security-Policy and nosniff headers. Reviewer pages reuse `deps.desk_principal`
@@ -15,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.ingest.web import agency_pages, auth_pages, office_pages
+from services.ingest.web import agency_pages, auth_pages, office_pages, review_pages
 from services.ingest.web.deps import SignInRequired
 from services.ingest.web.rendering import HERE, SECURITY_HEADERS, page
 
@@ -30,6 +31,7 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_pages.router)
     app.include_router(agency_pages.router)
     app.include_router(office_pages.router)
+    app.include_router(review_pages.router)
 
     @app.get("/desk/static/portal.css", include_in_schema=False)
     def portal_css() -> FileResponse:

@@ -104,6 +104,8 @@ def status_view(doc: Document) -> dict[str, Any]:
 def home(user: DeskUser) -> RedirectResponse:
     if user.principal.role in (Role.uploader, Role.ops):
         return RedirectResponse("/desk/submit", status.HTTP_303_SEE_OTHER)
+    if user.principal.role == Role.reviewer:
+        return RedirectResponse("/desk/review", status.HTTP_303_SEE_OTHER)
     return RedirectResponse("/desk/coverage", status.HTTP_303_SEE_OTHER)
 
 
@@ -224,6 +226,8 @@ class DocumentPage:
     report: Any  # PortalReport | None (None before parsing)
     findings: list[Finding] = field(default_factory=list)
     events: list[DocumentEvent] = field(default_factory=list)
+    query: str = ""  # the page's query string (the reviewer's queue filter travels in it)
+    labels: dict[str, str] = field(default_factory=dict)  # cell key → its label in the report's layout
 
 
 # Extra panels of the document page, in order: each gets the page and returns HTML (or
@@ -273,7 +277,10 @@ def document_page(request: Request, document_id: int, user: DeskUser) -> HTMLRes
     findings = (
         list(report.findings) if report is not None else [Finding.from_json(f) for f in doc.findings or []]
     )
-    state = DocumentPage(doc, user.principal, user.csrf_token, language_of(request), report, findings, events)
+    labels = labels_of(report) if report is not None else {}
+    state = DocumentPage(
+        doc, user.principal, user.csrf_token, language_of(request), report, findings, events, request.url.query, labels
+    )
     panels = [html for panel in DOCUMENT_PANELS if (html := panel(state)) is not None]
     parsed: ParsedReport | None = report.parsed if report is not None else None
     return page(
@@ -285,7 +292,7 @@ def document_page(request: Request, document_id: int, user: DeskUser) -> HTMLRes
         parsed=parsed,
         tables=render_desk_tables(report, ENVIRONMENT, L=chooser(state.lang)) if report is not None else {},
         section_titles=SECTION_TITLES,
-        labels=labels_of(report) if report is not None else {},
+        labels=labels,
         findings=[(f, figures_of(report, f) if report is not None else []) for f in findings],
         events=events,
         versions=[v for v in versions if user.principal.can_see(v)],

@@ -34,6 +34,7 @@ ENVIRONMENT.globals.update(
     SEVERITY_LABELS={
         "error": ("不一致", "error"),
         "warning": ("请注意", "warning"),
+        "notice": ("提示", "notice"),
         "info": ("说明", "note"),
     },
 )
