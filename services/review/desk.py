@@ -176,7 +176,8 @@ def correct_cell(
     """Correct a misread cell and check the report again at once.
 
     `finding` (a finding key) records the "misread" decision on the finding that led the
-    reviewer to the cell. Returns the re-check's outcome.
+    reviewer to the cell. The same value is accepted for a doubtful cell: the reviewer
+    confirms what the parser read. Returns the re-check's outcome.
     """
     _ensure_reviewable(session, doc, principal)
     report = ParsedReport.from_json(doc.parsed or {})
@@ -184,7 +185,7 @@ def correct_cell(
         raise NotFound(f"the report has no cell {cell}")
     new_value: CellValue = cell_value(value)
     old_value = report.cells[cell]
-    if new_value == old_value and type(new_value) is type(old_value):
+    if new_value == old_value and type(new_value) is type(old_value) and not _doubtful(report, cell):
         raise Invalid(f"{cell} already reads {old_value!r}")
     assert doc.id is not None
     if finding is not None:
@@ -203,6 +204,14 @@ def correct_cell(
     detail = f"cell {cell} corrected: {old_value!r} → {new_value!r}" + (f" — {reason.strip()}" if reason.strip() else "")
     record_event(session, doc.id, doc.status, detail=detail, actor=principal.actor)
     return recheck(session, doc, report)
+
+
+def _doubtful(report: ParsedReport, cell: str) -> bool:
+    """A reading the parser was not sure of: the reviewer may confirm it as it stands
+    (a correction to the same value makes it certain and clears its parse findings)."""
+    detail = report.cell_details.get(cell)
+    uncertain = detail is not None and detail.confidence < 1.0
+    return uncertain or any(cell in f.cells for f in report.parse_findings)
 
 
 def recheck(session: Session, doc: Document, report: ParsedReport) -> dict[str, Any]:

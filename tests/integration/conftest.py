@@ -48,6 +48,7 @@ def tokens(stack: Stack) -> dict[str, str]:
     return {
         "ops": stack.cli("token", "create", "--role", "ops").strip(),
         "reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
+        "other_reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
         "uploader": stack.cli(
             "token", "create", "--role", "uploader", "--agency", "西工区城市改造办公室"
         ).strip(),

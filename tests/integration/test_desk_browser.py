@@ -3,7 +3,9 @@ Redis, the S3 server and the compose commands): an uploader signs in with the fo
 with a one-time link (a replay is refused), drops three files, watches their verdicts
 arrive without a reload, opens the broken one and sees its findings; an uploader of
 another agency gets 404; a POST without the CSRF token is refused; the office sees the
-coverage. Screenshots of each page are saved under the module's temp dir.
+coverage; a reviewer clears the queue (claims, sources, reject, correct, approve — each
+decision one POST and one page load) and the agency sends a corrected version.
+Screenshots of each page are saved under the module's temp dir.
 
 The tests of this module share one stack and one browser and run in order.
 """
@@ -37,6 +39,7 @@ pytestmark = [
 ]
 UPLOADER_AGENCY = "西工区城市改造办公室"  # the conftest's uploader token
 VERDICT_TIMEOUT = 180
+BROKEN_SEED = 8  # its truth passes every check: the corrected version goes straight through
 
 
 def generated_report(seed: int, *, broken_t3: bool = False) -> tuple[str, bytes]:
@@ -193,7 +196,7 @@ def test_uploader_drops_three_files_and_watches_their_verdicts(
     files = {}
     for name, data in (
         generated_report(3),
-        generated_report(4, broken_t3=True),
+        generated_report(BROKEN_SEED, broken_t3=True),
         ("会议通知.txt", "关于召开年度工作会议的通知\n请各科室于周五下午三点到三楼会议室开会。\n".encode()),
     ):
         path = tmp_path / name
@@ -336,3 +339,136 @@ def test_office_sees_coverage_live(
     assert states["演示市档案局"] in ("missing", "not_due")
     browser.save_screenshot(str(shots / "desk-coverage.png"))
     print(f"\nscreenshots of the desk: {shots}")
+
+
+def garbled_report(seed: int = 21) -> tuple[str, bytes, str, int]:
+    """A generated HTML report whose one 表二 cell is printed with a look-alike letter
+    ("3l" for 31): the parser reads 31 but not for certain, so a person is asked."""
+    truth = with_agency(random_truth(random.Random(seed)), UPLOADER_AGENCY)
+    name, data = render_html.render(truth, "html_trs_utf8")
+    key, value = next(
+        (k, v)
+        for k, v in truth["cells"].items()
+        if k.startswith("t2_") and isinstance(v, int) and v >= 10 and str(v)[-1] == "1"
+    )
+    text = data.decode("utf-8").replace(f">{value}<", f">{str(value)[:-1]}l<", 1)
+    return f"flagged-{name}", text.encode("utf-8"), key, value
+
+
+def api_upload(api: httpx.Client, token: str, name: str, data: bytes) -> int:
+    answer = api.post(
+        "/api/v1/uploads", files=[("files", (name, data, "text/html"))], headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 202, answer.text
+    return int(answer.json()["documents"][0]["id"])
+
+
+def wait_for_status(api: httpx.Client, token: str, doc_id: int, wanted: set[str]) -> str:
+    def current() -> str | None:
+        found = api.get(f"/api/v1/documents/{doc_id}", headers={"Authorization": f"Bearer {token}"}).json()
+        return found["status"] if found["status"] in wanted else None
+
+    from tests.integration.stack import wait_until
+
+    return str(wait_until(current, VERDICT_TIMEOUT, interval=0.5, what=f"document {doc_id} to be {wanted}"))
+
+
+def navigation_after_decision(driver: Any) -> tuple[int, int, str]:
+    """(navigations, redirects, type) of the page now shown: a decision is one POST whose
+    303 answer opens the next page, i.e. one navigation with one redirect."""
+    return tuple(  # type: ignore[return-value]
+        driver.execute_script(
+            "const n = performance.getEntriesByType('navigation');"
+            "return [n.length, n[0].redirectCount, n[0].type];"
+        )
+    )
+
+
+def test_reviewer_clears_reports_from_the_queue(
+    browser: Any, stack: Stack, tokens: dict[str, str], api: httpx.Client, shots: Path, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    base = stack.api_url
+    broken_id = broken_document_id(api, tokens["ops"])
+    name, data, flagged_key, flagged_value = garbled_report()
+    flagged_id = api_upload(api, tokens["uploader"], name, data)
+    wait_for_status(api, tokens["ops"], flagged_id, {"needs_review"})
+
+    # Reviewer 2 signs in first and keeps their session for later; reviewer 1 works.
+    sign_in_with_form(browser, base, tokens["other_reviewer"], "/desk/review")
+    second = session_cookie(browser)
+    sign_in_with_form(browser, base, tokens["reviewer"], "/desk/review")
+    rows = [r.get_attribute("data-document-id") for r in all_css(browser, "#queue tbody tr")]
+    assert rows == [str(flagged_id), str(broken_id)], rows  # needs_review first, then the checks' rejections
+    browser.save_screenshot(str(shots / "desk-review-queue.png"))
+
+    # The broken report: claimed on opening, the culprit marked, its source one click away.
+    by_css(browser, f"#queue tr[data-document-id='{broken_id}'] a").click()
+    wait(browser).until(lambda d: d.find_elements("id", "claim-mine"))
+    culprit = by_css(browser, "#cell-t3_total_processed__natural")
+    assert "cell-culprit" in culprit.get_attribute("class")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", culprit)
+    culprit.click()
+    wait(browser).until(lambda d: d.find_elements("css selector", "#source-view .source-text mark"))
+    assert by_css(browser, "#source-view mark").text == culprit.get_attribute("data-value")
+    browser.execute_script("document.getElementById('review').scrollIntoView();")
+    browser.save_screenshot(str(shots / "desk-review-document.png"))
+
+    # A second reviewer cannot take it while it is claimed.
+    with httpx.Client(base_url=base, cookies={second["name"]: second["value"]}) as other:
+        page = other.get(f"/desk/documents/{broken_id}").text
+        assert 'id="claim-held"' in page and 'id="approve-form"' not in page
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+        assert csrf
+        refused = other.post(f"/desk/review/{broken_id}/approve", data={"csrf_token": csrf.group(1)})
+        assert refused.status_code == 409
+
+    # Reject by keyboard: r → the reason; the next report of the queue opens by itself.
+    browser.find_element("tag name", "body").send_keys("r")
+    wait(browser).until(lambda d: d.switch_to.active_element.get_attribute("id") == "reject-code")
+    Select(by_css(browser, "#reject-code")).select_by_value("source_table_wrong")
+    by_css(browser, "#reject-text").send_keys("表三自然人合计多了7件")
+    by_css(browser, "#reject").click()
+    wait(browser).until(lambda d: d.current_url.startswith(f"{base}/desk/documents/{flagged_id}?"))
+    assert navigation_after_decision(browser) == (1, 1, "navigate")  # one POST, one page load
+    assert all_css(browser, "#claim-mine")
+
+    # The flagged cell: its source shows the look-alike; e corrects it, the checks run again.
+    cell = by_css(browser, f"#cell-{flagged_key}")
+    assert "low" in (cell.find_element("css selector", ".conf").get_attribute("class") or "")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
+    cell.click()
+    wait(browser).until(lambda d: d.find_elements("css selector", "#source-view .source-text mark"))
+    assert by_css(browser, "#source-view mark").text == f"{str(flagged_value)[:-1]}l"
+    browser.find_element("tag name", "body").send_keys("e")
+    wait(browser).until(lambda d: d.switch_to.active_element.get_attribute("id") == "correct-value")
+    value_field = browser.switch_to.active_element
+    value_field.send_keys(Keys.CONTROL, "a")
+    value_field.send_keys(str(flagged_value) + "\n")
+    wait(browser).until(lambda d: d.find_elements("css selector", "#corrections li"))
+    assert f"{flagged_value} → {flagged_value}" in by_css(browser, "#corrections").text
+    assert not all_css(browser, f"li.finding-decision[data-rule='PARSE-LOW-CONFIDENCE'][data-cells~='{flagged_key}']")
+    # a approves; the queue is empty now, so the queue page comes back.
+    browser.find_element("tag name", "body").send_keys("a")
+    wait(browser).until(lambda d: d.find_elements("id", "queue-cleared"))
+    assert navigation_after_decision(browser) == (1, 1, "navigate")
+    assert wait_for_status(api, tokens["ops"], flagged_id, {"published"}) == "published"
+
+    # The uploader reads the reason and sends a corrected version, which is published.
+    sign_in_with_form(browser, base, tokens["uploader"], f"/desk/documents/{broken_id}")
+    assert "表三自然人合计多了7件" in by_css(browser, "#decision-reason").text
+    truth = with_agency(random_truth(random.Random(BROKEN_SEED)), UPLOADER_AGENCY)
+    fixed_name, fixed = render_html.render(truth, "html_trs_utf8")
+    fixed_path = tmp_path / f"fixed-{fixed_name}"
+    fixed_path.write_bytes(fixed)
+    by_css(browser, "#correction-file").send_keys(str(fixed_path))
+    by_css(browser, "#correction button[type=submit]").click()
+    wait(browser).until(lambda d: f"corrects={broken_id}" in d.current_url)
+    new_id = int(re.search(r"/desk/documents/(\d+)", browser.current_url).group(1))  # type: ignore[union-attr]
+    settled = wait_for_status(api, tokens["ops"], new_id, {"published", "needs_review", "rejected", "failed"})
+    detail = api.get(f"/api/v1/documents/{new_id}", headers={"Authorization": f"Bearer {tokens['ops']}"}).json()
+    assert settled == "published", [(f["rule"], f["severity"]) for f in detail.get("findings") or []]
+    old = api.get(f"/api/v1/documents/{broken_id}", headers={"Authorization": f"Bearer {tokens['ops']}"}).json()
+    assert detail["version"] > old["version"]  # a new version of the same report

@@ -330,3 +330,27 @@ def test_live_coverage_per_registered_agency(session: Session) -> None:
     assert result["totals"]["published"] == 1 and result["totals"]["missing"] >= 2
     before = live_coverage(session, government, year, dt.date(year + 1, 1, 10))
     assert {r["agency"]: r for r in before["agencies"]}["某某县审计局"]["state"] == "not_due"
+
+
+def _garbled(seed: int = 21) -> tuple[str, bytes, str, int]:
+    """A generated HTML report with one 表二 cell printed with a look-alike letter
+    ("3l" for 31): read as 31, but not for certain (表二 has no sums to confirm it)."""
+    made = truth(seed)
+    name, data = render_fast(made, "html_trs_utf8")
+    key, value = next((k, v) for k, v in made["cells"].items() if k.startswith("t2_") and isinstance(v, int) and v >= 10 and str(v)[-1] == "1")
+    text = data.decode("utf-8").replace(f">{value}<", f">{str(value)[:-1]}l<", 1)
+    return name, text.encode("utf-8"), key, value
+
+
+def test_a_reviewer_confirms_a_doubtful_reading_as_it_stands(session: Session) -> None:
+    name, data, key, value = _garbled()
+    doc = add_document(session, name, data)
+    assert doc.id is not None and doc.status == Status.needs_review
+    held = {f["rule"] for f in doc.findings or [] if key in f["cells"] and f["severity"] == "warning"}
+    assert "PARSE-LOW-CONFIDENCE" in held
+    claim(session, doc.id, REVIEWER.actor)
+    outcome = correct_cell(session, doc, REVIEWER, key, value, "原文为31，字母l是1")
+    assert not [f for f in outcome["findings"] if key in f["cells"] and f["rule"] == "PARSE-LOW-CONFIDENCE"]
+    assert ParsedReport.from_json(doc.parsed or {}).cell_details[key].confidence == 1.0
+    with pytest.raises(Invalid, match="already reads"):  # now certain: nothing left to confirm
+        correct_cell(session, doc, REVIEWER, key, value)
