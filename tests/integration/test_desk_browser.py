@@ -376,7 +376,7 @@ def wait_for_status(api: httpx.Client, token: str, doc_id: int, wanted: set[str]
 def navigation_after_decision(driver: Any) -> tuple[int, int, str]:
     """(navigations, redirects, type) of the page now shown: a decision is one POST whose
     303 answer opens the next page, i.e. one navigation with one redirect."""
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         driver.execute_script(
             "const n = performance.getEntriesByType('navigation');"
             "return [n.length, n[0].redirectCount, n[0].type];"
