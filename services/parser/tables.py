@@ -548,8 +548,10 @@ def _blank_cells_kept(row: Row, chosen: LabelMatch | None, group: str | None) ->
     blank but still separated (tab fields): a row of zeros by the template's convention, not
     a label wrapped onto its own line (that has no cells at all). The table's column sums
     then confirm the zeros."""
+    if row.is_grid:  # a grid row's cells are certain; only the single （六） row needs saying
+        return chosen is None and group == "other" and bool(row.values_after_labels())
     whole = chosen.quality != "fragment" if chosen is not None else group == "other"
-    return not row.is_grid and whole and len(row.values_after_labels()) in (7, 8)
+    return whole and len(row.values_after_labels()) in (7, 8)
 
 
 def _confirm_undecided_rows(state: _T3State, findings: _Findings) -> None:
