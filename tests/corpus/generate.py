@@ -93,6 +93,9 @@ STYLES: tuple[Style, ...] = (
 )
 STYLES_BY_NAME = {s.name: s for s in STYLES}
 FAST_STYLES = tuple(s.name for s in STYLES if s.input_format in ("html", "txt"))
+# Styles that carry the tables only (an office's statistics workbook): a person must ask for
+# the narrative sections, so their reports are held (SEC-MISSING-*) by design.
+TABLES_ONLY_STYLES = frozenset({"xlsx_tables_only"})
 
 
 @dataclass
