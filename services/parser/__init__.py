@@ -22,7 +22,7 @@ from shared.report import ParsedReport, UnreadableDocument
 
 # Bump whenever parsing output can change: every ParsedReport records it, so reports read by
 # an older parser can be found and re-parsed.
-PARSER_VERSION = "0.7.0"
+PARSER_VERSION = "0.8.0"
 
 __all__ = ["PARSER_VERSION", "extract_document", "parse_document", "parse_extracted"]
 

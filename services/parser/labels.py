@@ -273,6 +273,26 @@ def t2_header_format(text: str) -> str | None:
     return None
 
 
+# Pieces of the distinctive titles that survive a title wrapped over lines ("本年制发" / "件数"):
+# each belongs to one format's titles only.
+_T2_TITLE_PIECES = {
+    "v2021": ("制发", "废止", "现行有效"),
+    "v2019": ("新制作", "新公开", "对外公开", "上一年", "项目数量"),
+}
+
+
+def t2_title_piece_format(text: str) -> str | None:
+    """The format whose wrapped column titles `text` is a piece of, for header lines that
+    no whole title matched."""
+    key = label_key(text)
+    if len(key) > 12:  # a title piece is short; a sentence that mentions 废止 is not one
+        return None
+    for fmt, pieces in _T2_TITLE_PIECES.items():
+        if any(label_key(piece) in key for piece in pieces):
+            return fmt
+    return None
+
+
 _T2_HEADER_KEYS = frozenset(label_key(h) for h in T2_KNOWN_HEADERS)
 
 

@@ -165,10 +165,20 @@ def _cell_string(value: Any) -> str:
     return str(value)
 
 
+_BLANK_ROWS_KEPT = 2
+
+
 def _sheet_table(
-    values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str
+    values: dict[tuple[int, int], str],
+    merges: list[tuple[int, int, int, int]],
+    source: str,
+    used_rows: int = 0,
 ) -> Table:
-    """Cells of one sheet (0-based positions) with merged ranges as spans."""
+    """Cells of one sheet (0-based positions) with merged ranges as spans.
+
+    `used_rows`: the rows the sheet itself holds (empty but formatted cells included), so a
+    last table row whose zeros were all left blank is still a row of the table.
+    """
     covered: set[tuple[int, int]] = set()
     cells: list[Cell] = []
     for r0, c0, r1, c1 in merges:
@@ -178,6 +188,8 @@ def _sheet_table(
         covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
     n_cols = max((c for _, c in values), default=-1) + 1
     n_rows = max((r for r, _ in values), default=-1) + 1
+    # Formatted rows right after the last value (a blank last row); never a sheet's padding.
+    n_rows = max(n_rows, min(used_rows, n_rows + _BLANK_ROWS_KEPT), *(r1 + 1 for _, _, r1, _ in merges))
     for r in range(n_rows):
         for c in range(n_cols):
             if (r, c) not in covered:
@@ -204,7 +216,7 @@ def extract_xlsx(data: bytes) -> ExtractedDocument:
         merges = [
             (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in sheet.merged_cells.ranges
         ]
-        blocks.extend(_sheet_blocks(values, merges, f"sheet {sheet.title}"))
+        blocks.extend(_sheet_blocks(values, merges, f"sheet {sheet.title}", sheet.max_row))
     return ExtractedDocument(blocks=blocks)
 
 
@@ -224,17 +236,16 @@ def extract_xls(data: bytes) -> ExtractedDocument:
             if str(sheet.cell_value(r, c)).strip()
         }
         merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells]
-        blocks.extend(_sheet_blocks(values, merges, f"sheet {sheet.name}"))
+        blocks.extend(_sheet_blocks(values, merges, f"sheet {sheet.name}", sheet.nrows))
     return ExtractedDocument(blocks=blocks)
 
 
 def _sheet_blocks(
-    values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str
+    values: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]], source: str, used_rows: int
 ) -> list[Block]:
-    """A sheet's title rows (one text cell spanning the sheet) become paragraphs."""
     if not values:
         return []
-    return [_sheet_table(values, merges, source)]
+    return [_sheet_table(values, merges, source, used_rows)]
 
 
 # --- DOC / WPS / RTF / ODT via LibreOffice -----------------------------------------

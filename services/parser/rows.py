@@ -157,8 +157,8 @@ def text_rows(lines: list[TextLine]) -> list[Row]:
             continue
         if not stripped.startswith("|"):
             md_columns = None
-        if not stripped or _PAGE_NUMBER.match(stripped):
-            continue
+        if _PAGE_NUMBER.match(stripped) or not stripped and line.text.count("\t") < 4:
+            continue  # (a line of tabs only is a table row whose cells were all left blank)
         stripped = _MD_HEADING.sub("", stripped)
         fields = split_line(stripped if "\t" not in line.text else line.text)
         # Markdown ignores a row's cells beyond its table's columns; empty ones there are debris.

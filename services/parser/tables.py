@@ -22,6 +22,7 @@ from services.parser.labels import (
     match_t3_group,
     match_t3_row,
     t2_header_format,
+    t2_title_piece_format,
 )
 from services.parser.normalize import label_key
 from services.parser.rows import Row, Token
@@ -218,6 +219,7 @@ class _T2Row:
 
 def _read_t2(rows: list[Row], findings: _Findings) -> tuple[str | None, list[_T2Row], list[Token]]:
     votes: dict[str, int] = {}
+    piece_votes: dict[str, int] = {}  # from pieces of wrapped titles, when no whole title is read
     found: list[_T2Row] = []
     floating: list[Token] = []  # numbers pulled out of their row by extraction (cross-line cells)
     for row in rows:
@@ -235,14 +237,33 @@ def _read_t2(rows: list[Row], findings: _Findings) -> tuple[str | None, list[_T2
         if match is not None:
             found.append(_T2Row(match.key, match, row.values_after_labels(), row.is_grid))
             continue
+        if labels and len(labels) == len([t for t in row.tokens if t.text.strip()]):
+            # A header line of titles wrapped over lines ("本年制发" / "件数"): its pieces vote.
+            for vote in filter(None, (t2_title_piece_format(t.text) for t in labels)):
+                piece_votes[vote] = piece_votes.get(vote, 0) + 1
         if not labels and not row.is_grid:
             floating.extend(t for t in row.tokens if t.is_value and not t.is_blank)
         elif floating and len(labels) == 1 and label_key(labels[0].text).startswith("("):
             # "22" then "（其中修订16件）" on the next line: one cell broken over two lines.
             last = floating[-1]
             floating[-1] = Token(last.text + labels[0].text, last.source)
+    votes = votes or piece_votes or _format_by_row_shapes(found)
     fmt = max(votes, key=lambda f: votes[f]) if votes else None
     return fmt, found, floating
+
+
+def _format_by_row_shapes(found: list[_T2Row]) -> dict[str, int]:
+    """With no column title read at all: rows only one format has, or the cells of a
+    licence row (one in v2021, three in v2019), tell the format."""
+    votes: dict[str, int] = {}
+    for entry in found:
+        filled = len([t for t in entry.values if t.text.strip()])
+        if entry.row in ("other_service", "procurement", "other_docs"):
+            votes["v2019"] = votes.get("v2019", 0) + 1
+        elif entry.row in ("license", "penalty", "coercion") and filled in (1, 3):
+            fmt = "v2021" if filled == 1 else "v2019"
+            votes[fmt] = votes.get(fmt, 0) + 1
+    return votes
 
 
 def _place_floating(
@@ -478,7 +499,8 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
         filled = [t for t in row.values_after_labels() if not t.is_blank]
         matches, group = _row_candidates(row)
         chosen = _pick(matches, state, group) if matches else None
-        if not filled and not (row.is_grid and chosen and row.values_after_labels()):
+        kept_blank = _blank_cells_kept(row, chosen, group)
+        if not filled and not kept_blank and not (chosen and row.is_grid and row.values_after_labels()):
             if chosen and chosen.quality != "fragment" and not _is_header_row(row):
                 state.pending = chosen.key
             continue
@@ -519,6 +541,17 @@ def _read_t3(rows: list[Row], findings: _Findings) -> _T3State:
         state.pending = None
     _confirm_undecided_rows(state, findings)
     return state
+
+
+def _blank_cells_kept(row: Row, chosen: LabelMatch | None, group: str | None) -> bool:
+    """A text row of a whole label (or the single （六）其他处理 row) whose cells are all left
+    blank but still separated (tab fields): a row of zeros by the template's convention, not
+    a label wrapped onto its own line (that has no cells at all). The table's column sums
+    then confirm the zeros."""
+    if row.is_grid:  # a grid row's cells are certain; only the single （六） row needs saying
+        return chosen is None and group == "other" and bool(row.values_after_labels())
+    whole = chosen.quality != "fragment" if chosen is not None else group == "other"
+    return whole and len(row.values_after_labels()) in (7, 8)
 
 
 def _confirm_undecided_rows(state: _T3State, findings: _Findings) -> None:
@@ -590,18 +623,9 @@ def _map_t3(state: _T3State, fmt: ReportFormat, out: TableReading, findings: _Fi
 
 
 def _map_t4(rows: list[Row], out: TableReading, findings: _Findings) -> None:
-    collected: list[tuple[Token, bool]] = []
-    for row in rows:
-        if row.labels or len(collected) >= 15:
-            continue
-        values = [t for t in row.tokens if t.is_value]
-        filled = [t for t in values if not t.is_blank]
-        if row.is_grid or len(values) in (5, 15):
-            chosen = values if len(values) in (5, 15) else filled
-        else:
-            chosen = filled
-        if len(chosen) in (5, 15) or (chosen and len(collected) + len(chosen) == 15):
-            collected.extend((t, row.is_grid) for t in chosen)
+    # Rows with a number come first: a row of blank cells is read as zeros only when the
+    # table has no other (a spacing line of empty fields must not stand in for the data).
+    collected = _t4_cells(rows, blank_rows=False) or _t4_cells(rows, blank_rows=True)
     if not collected:
         return
     if len(collected) != 15:
@@ -611,6 +635,24 @@ def _map_t4(rows: list[Row], out: TableReading, findings: _Findings) -> None:
         return
     for key, (token, is_grid) in zip(T4_KEYS, collected, strict=True):
         _store(out, findings, key, token, 1.0 if is_grid else _TEXT_CONFIDENCE)
+
+
+def _t4_cells(rows: list[Row], *, blank_rows: bool) -> list[tuple[Token, bool]]:
+    collected: list[tuple[Token, bool]] = []
+    for row in rows:
+        if row.labels or len(collected) >= 15:
+            continue
+        values = [t for t in row.tokens if t.is_value]
+        filled = [t for t in values if not t.is_blank]
+        if not filled and not blank_rows:
+            continue
+        if row.is_grid or len(values) in (5, 15):
+            chosen = values if len(values) in (5, 15) else filled
+        else:
+            chosen = filled
+        if len(chosen) in (5, 15) or (chosen and len(collected) + len(chosen) == 15):
+            collected.extend((t, row.is_grid) for t in chosen)
+    return collected
 
 
 # --- storing one cell -----------------------------------------------------------

@@ -12,10 +12,14 @@ Styles (each cycles through v2021 agency, v2019, hybrid summary and v2021 summar
   pdf_repeat_header                       table 三 split over pages, header repeated, page numbers
   pdf_distributed                         digits spaced apart inside their cells ("2 0")
   pdf_unruled                             tables without any border: text-aligned columns only
+  pdf_blank_zeros                         zeros left blank in every table (header rows included)
+  wps_word97 / xls_excel97                a .wps (Word 97 inside) and an Excel 97 workbook, by LibreOffice
   xlsx_openpyxl / xlsx_one_sheet          merged-cell tables on their own sheets / on one sheet
+  xlsx_tables_only                        title and tables on one sheet, no narrative, zeros blank
   html_*                                  CMS pages: TRS UTF-8, jcms GB2312, GBK mis-declared as
                                           UTF-8 (altered labels), JS string, traditional mirror
-  txt_* / md_pdf_dump                     text dumps with the artefacts of spec §8
+  txt_* / md_pdf_dump                     text dumps with the artefacts of spec §8; column titles
+                                          wrapped over lines (txt_*_wrapped), zeros left blank
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ class Style:
     extension: str
     renderer: Renderer | None  # None: converted from the DOCX rendering by LibreOffice
     variants: tuple[Variant, ...] = VARIANT_CYCLE
-    docx_source: str = "docx_template"  # the DOCX style LibreOffice converts (renderer None)
+    docx_source: str = "docx_template"  # the DOCX (or xlsx_*) style LibreOffice converts (renderer None)
+    convert_to: str | None = None  # LibreOffice's target when it is not the extension (.wps: Word 97)
 
     @property
     def needs_soffice(self) -> bool:
@@ -74,7 +79,11 @@ STYLES: tuple[Style, ...] = (
     Style("pdf_repeat_header", "pdf", "pdf", None, docx_source="docx_repeat_header"),
     Style("pdf_distributed", "pdf", "pdf", None, docx_source="docx_distributed"),
     Style("pdf_unruled", "pdf", "pdf", None, docx_source="docx_unruled"),
+    Style("pdf_blank_zeros", "pdf", "pdf", None, docx_source="docx_blank_zeros"),
     Style("doc_word97", "doc", "doc", None),
+    # WPS Office's .wps files are Word 97 documents under another name.
+    Style("wps_word97", "wps", "wps", None, convert_to="doc"),
+    Style("xls_excel97", "xls", "xls", None, docx_source="xlsx_openpyxl"),
     *(Style(name, "xlsx", "xlsx", render_xlsx.render) for name in render_xlsx.XLSX_STYLES),
     *(Style(name, "html", "html", render_html.render) for name in render_html.HTML_STYLES),
     *(
@@ -84,6 +93,9 @@ STYLES: tuple[Style, ...] = (
 )
 STYLES_BY_NAME = {s.name: s for s in STYLES}
 FAST_STYLES = tuple(s.name for s in STYLES if s.input_format in ("html", "txt"))
+# Styles that carry the tables only (an office's statistics workbook): a person must ask for
+# the narrative sections, so their reports are held (SEC-MISSING-*) by design.
+TABLES_ONLY_STYLES = frozenset({"xlsx_tables_only"})
 
 
 @dataclass
@@ -162,7 +174,8 @@ def build_corpus(
     _prune_stale_versions(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     items: list[CorpusItem] = []
-    pending_conversions: dict[str, dict[str, bytes]] = {}
+    # (LibreOffice target, source suffix, our extension) → {stem: source bytes}
+    pending_conversions: dict[tuple[str, str, str], dict[str, bytes]] = {}
     pending_items: list[tuple[CorpusItem, str]] = []
     for style in chosen:
         for index in range(per_style):
@@ -173,16 +186,17 @@ def build_corpus(
                 json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
             )
             if style.renderer is None:
-                pending_conversions.setdefault(style.extension, {})[stem] = render_docx.render(
-                    truth, style.docx_source
-                )[1]
+                source_suffix = "xlsx" if style.docx_source.startswith("xlsx_") else "docx"
+                render_source = render_xlsx.render if source_suffix == "xlsx" else render_docx.render
+                batch = (style.convert_to or style.extension, source_suffix, style.extension)
+                pending_conversions.setdefault(batch, {})[stem] = render_source(truth, style.docx_source)[1]
                 pending_items.append((item, stem))
             else:
                 item.path.write_bytes(style.renderer(truth, style.name)[1])
             items.append(item)
-    for target, sources in pending_conversions.items():
-        for stem, data in convert_batch(sources, target).items():
-            (out_dir / f"{stem}.{target}").write_bytes(data)
+    for (target, source_suffix, extension), sources in pending_conversions.items():
+        for stem, data in convert_batch(sources, target, source_suffix).items():
+            (out_dir / f"{stem}.{extension}").write_bytes(data)
     (out_dir / MANIFEST).write_text(
         json.dumps({**key, "items": [_manifest_entry(i) for i in items]}, ensure_ascii=False, indent=1),
         encoding="utf-8",

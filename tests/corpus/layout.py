@@ -314,6 +314,7 @@ class NumberStyle:
     fullwidth: bool = False  # 15 → "１５"
     unit: str = ""  # "件" appended to non-zero counts
     blank_as: str | None = None  # override for blank cells (e.g. "—" where a blank would vanish)
+    zero_as: str | None = None  # how a 0 is printed ("": zeros left blank, as some offices do)
 
     def format(self, truth: dict[str, Any], key: str) -> str:
         if key in truth["markers"]:
@@ -322,6 +323,8 @@ class NumberStyle:
         value = truth["cells"][key]
         if value is None:
             raise ValueError(f"{key} is not printed in this layout")
+        if value == 0 and self.zero_as is not None:
+            return self.zero_as
         text = plain_number(value)
         if self.thousands and abs(value) >= 1000:
             whole, _, decimals = text.partition(".")

@@ -31,7 +31,8 @@ TEMPLATE = CORPUS / "templates" / "official-blank-template-2021.docx"
 # common in WPS files), so the glyphs of "20" stand apart in the PDF (lessons-from-the-field §1).
 # docx_unruled: every table border switched off, so the PDF has text-aligned columns and no
 # ruling lines to rebuild the grid from (issue 3, item 4).
-DOCX_STYLES = ("docx_template", "docx_repeat_header", "docx_distributed", "docx_unruled")
+# docx_blank_zeros: every 0 left blank (as some offices fill the form), thousands separators.
+DOCX_STYLES = ("docx_template", "docx_repeat_header", "docx_distributed", "docx_unruled", "docx_blank_zeros")
 
 # Template paragraphs that the report's text replaces (indices into document.paragraphs).
 P_TITLE, P_PREAMBLE, P_SECTION1, P_HEADING4, P_HEADING5, P_SECTION5, P_SECTION6 = 1, 2, 4, 23, 28, 29, 31
@@ -58,7 +59,7 @@ def render(truth: dict[str, Any], style: str = "docx_template") -> tuple[str, by
     if style not in DOCX_STYLES:
         raise ValueError(f"unknown DOCX style {style!r}")
     document = docx.Document(str(template_path()))
-    number = NumberStyle(thousands=True)
+    number = NumberStyle(thousands=True, zero_as="" if style == "docx_blank_zeros" else None)
     _fill_text(document, truth)
     table2, table3, table4 = document.tables
     if truth["report_format"] == "v2019":

@@ -22,6 +22,7 @@ HTML_STYLES = (
     "html_gbk_misdeclared",
     "html_js_string",
     "html_mirror_traditional",
+    "html_wps_blank",
 )
 
 # Pixel widths as Word leaves them; only decoration, but parsers must not choke on them.
@@ -32,8 +33,11 @@ def render(truth: dict[str, Any], style: str) -> tuple[str, bytes]:
     if style not in HTML_STYLES:
         raise ValueError(f"unknown HTML style {style!r}")
     labels = {"html_jcms_gb2312": _jcms_label, "html_gbk_misdeclared": _altered_label}
-    article = _article(truth, labels.get(style, _same))
-    if style == "html_trs_utf8":
+    numbers = NumberStyle(thousands=True, blank_as="", zero_as="") if style == "html_wps_blank" else None
+    article = _article(truth, labels.get(style, _same), numbers)
+    if style == "html_wps_blank":
+        page, encoding = _wps_page(truth, article), "utf-8"
+    elif style == "html_trs_utf8":
         page, encoding = _trs_page(truth, article, charset="utf-8"), "utf-8"
     elif style == "html_jcms_gb2312":
         page, encoding = _jcms_page(truth, article, charset="gb2312"), "gbk"
@@ -98,8 +102,8 @@ def _altered_label(text: str) -> str:
     return "现行有效件数（历史累计）" if text == "现行有效件数" else text
 
 
-def _article(truth: dict[str, Any], label: Callable[[str], str]) -> str:
-    style = NumberStyle(thousands=True)
+def _article(truth: dict[str, Any], label: Callable[[str], str], numbers: NumberStyle | None = None) -> str:
+    style = numbers or NumberStyle(thousands=True)
     grids = all_grids(truth)
     parts = [
         f'<p style="text-align:center"><strong>{html.escape(truth["title"])}</strong></p>',
@@ -153,6 +157,19 @@ def _trs_page(truth: dict[str, Any], article: str, *, charset: str) -> str:
 </div></div>
 <div class="share">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
 </div>{_FOOTER}</body></html>
+"""
+
+
+def _wps_page(truth: dict[str, Any], article: str) -> str:
+    """A page saved from WPS: bare markup, zeros left blank in the tables (empty cells)."""
+    article = re.sub(r'<p align="center"><span style="font-size:14px">(.*?)</span></p>', r"\1", article)
+    article = article.replace("&nbsp;", "")
+    return f"""<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
+<meta http-equiv=Content-Type content="text/html; charset=utf-8"><meta name=Generator content="WPS Office">
+<title>{html.escape(truth["title"])}</title></head>
+<body lang=ZH-CN><div class=Section0>
+{article}
+</div></body></html>
 """
 
 

@@ -20,8 +20,13 @@ def soffice_available() -> bool:
     return shutil.which("soffice") is not None
 
 
-def convert_batch(docx_files: dict[str, bytes], target: str) -> dict[str, bytes]:
-    """Convert {stem: docx bytes} to `target` ("pdf" or "doc"); returns {stem: converted bytes}."""
+# LibreOffice's export filter per target, where the extension alone does not name it.
+FILTERS = {"doc": "doc:MS Word 97", "xls": "xls:MS Excel 97"}
+
+
+def convert_batch(docx_files: dict[str, bytes], target: str, source_suffix: str = "docx") -> dict[str, bytes]:
+    """Convert {stem: docx (or `source_suffix`) bytes} to `target` ("pdf", "doc", "xls");
+    returns {stem: converted bytes}."""
     if not docx_files:
         return {}
     if not soffice_available():
@@ -30,14 +35,14 @@ def convert_batch(docx_files: dict[str, bytes], target: str) -> dict[str, bytes]
         source, output = Path(work, "in"), Path(work, "out")
         source.mkdir()
         for stem, data in docx_files.items():
-            (source / f"{stem}.docx").write_bytes(data)
+            (source / f"{stem}.{source_suffix}").write_bytes(data)
         command = [
             "soffice",
             f"-env:UserInstallation={PROFILE}",
             "--headless",
             "--norestore",
             "--convert-to",
-            "doc:MS Word 97" if target == "doc" else target,
+            FILTERS.get(target, target),
             "--outdir",
             str(output),
             *sorted(str(p) for p in source.iterdir()),

@@ -29,6 +29,9 @@ TXT_STYLES = (
     "txt_pipe_gbk",
     "txt_fullwidth",
     "md_pdf_dump",
+    "txt_tab_wrapped",
+    "txt_space_wrapped",
+    "txt_tab_blank_zeros",
 )
 
 # Half-width brackets with a space after the item number, as in the seed ("(一) 予以公开").
@@ -343,6 +346,71 @@ def _md_pdf_dump(truth: dict[str, Any]) -> tuple[str, str, str]:
     return "\n".join(paged) + "\n", "utf-8", "md"
 
 
+# --- dumps whose column titles wrap over several lines ----------------------------------------
+
+
+def _header_parts(text: str) -> list[str]:
+    """A column title as a narrow cell wraps it: at its line breaks, else before a trailing
+    unit word ("本年制发件数" → "本年制发" / "件数") or a bracketed note."""
+    if "\n" in text:
+        return text.split("\n")
+    for tail in ("（", "件数", "数量"):
+        cut = text.rfind(tail)
+        if cut > 0:
+            return [text[:cut], text[cut:]]
+    return [text]
+
+
+def _t2_wrapped_lines(truth: dict[str, Any], number: Callable[[str], str], sep: str) -> list[str]:
+    """Table 二 with every header row's titles wrapped over two or three lines."""
+    lines = []
+    for tokens, row in zip(_t2_rows(truth, table2_grid(truth), number), table2_grid(truth).rows(), strict=True):
+        is_header = tokens[0] == "信息内容"
+        if not is_header:
+            lines.append(sep.join(tokens).rstrip(sep) if sep == "\t" else sep.join(t for t in tokens if t))
+            continue
+        parts = [_header_parts(cell.text) for cell in row]
+        depth = max(len(p) for p in parts)
+        for level in range(depth):
+            words = [p[level] if level < len(p) else "" for p in parts]
+            lines.append(sep.join(words) if sep == "\t" else sep.join(w or "  " for w in words).rstrip())
+    return lines
+
+
+def _wrapped_document(truth: dict[str, Any], number: Callable[[str], str], sep: str) -> str:
+    t4_header = [line.replace("\t", sep) for line in T4_HEADER_LINES]
+    tables = {
+        "2": _t2_wrapped_lines(truth, number, sep),
+        "3": _wrap_t3_header(_generic_table3(truth, number, sep=sep)) if sep != "\t" else _generic_table3(truth, number, sep=sep),
+        "4": [*t4_header, sep.join(_t4_values(number))],
+    }
+    return "\n".join(_document(truth, tables)) + "\n"
+
+
+def _txt_tab_wrapped(truth: dict[str, Any]) -> tuple[str, str, str]:
+    """A tab dump whose column titles wrap (本年制发 / 件数 on separate lines)."""
+    style = NumberStyle(blank_as="—")
+    return _wrapped_document(truth, lambda k: style.format(truth, k), "\t"), "utf-8", "txt"
+
+
+def _txt_space_wrapped(truth: dict[str, Any]) -> tuple[str, str, str]:
+    """The same with runs of spaces between the cells, thousands separators."""
+    style = NumberStyle(thousands=True, blank_as="—")
+    return _wrapped_document(truth, lambda k: style.format(truth, k), "   "), "utf-8", "txt"
+
+
+def _txt_tab_blank_zeros(truth: dict[str, Any]) -> tuple[str, str, str]:
+    """Zeros left blank (empty fields between tabs), thousands separators in the rest."""
+    style = NumberStyle(thousands=True, blank_as="", zero_as="")
+    number = lambda k: style.format(truth, k)  # noqa: E731
+    tables = {
+        "2": ["\t".join(r) for r in _t2_rows(truth, table2_grid(truth), number)],
+        "3": _generic_table3(truth, number, sep="\t"),
+        "4": [*T4_HEADER_LINES, "\t".join(_t4_values(number))],
+    }
+    return "\n".join(_document(truth, tables)) + "\n", "utf-8", "txt"
+
+
 _RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, str]]] = {
     "txt_tab_seed": _txt_tab_seed,
     "txt_tab_subtotal": _txt_tab_subtotal,
@@ -350,4 +418,7 @@ _RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, str]]] = {
     "txt_pipe_gbk": _txt_pipe_gbk,
     "txt_fullwidth": _txt_fullwidth,
     "md_pdf_dump": _md_pdf_dump,
+    "txt_tab_wrapped": _txt_tab_wrapped,
+    "txt_space_wrapped": _txt_space_wrapped,
+    "txt_tab_blank_zeros": _txt_tab_blank_zeros,
 }

@@ -17,7 +17,8 @@ from tests.corpus.layout import TableGrid, all_grids, section_titles
 
 # xlsx_openpyxl: narrative sheet + one sheet per table; xlsx_one_sheet: everything stacked on
 # one sheet, as when a whole report is pasted into Excel.
-XLSX_STYLES = ("xlsx_openpyxl", "xlsx_one_sheet")
+# xlsx_tables_only: the title and the three tables on one sheet, no narrative, zeros left blank.
+XLSX_STYLES = ("xlsx_openpyxl", "xlsx_one_sheet", "xlsx_tables_only")
 SHEET_NAMES = {"2": "主动公开", "3": "依申请公开", "4": "复议诉讼"}
 
 
@@ -30,6 +31,8 @@ def render(truth: dict[str, Any], style: str = "xlsx_openpyxl") -> tuple[str, by
     narrative.title = "年度报告"
     if style == "xlsx_one_sheet":
         _write_one_sheet(narrative, truth)
+    elif style == "xlsx_tables_only":
+        _write_tables_only(narrative, truth)
     else:
         _write_narrative(narrative, truth)
         titles = section_titles(truth)
@@ -74,7 +77,21 @@ def _write_one_sheet(sheet: Worksheet, truth: dict[str, Any]) -> None:
                 row += 1
 
 
-def _write_grid(sheet: Worksheet, grid: TableGrid, truth: dict[str, Any], *, first_row: int) -> None:
+def _write_tables_only(sheet: Worksheet, truth: dict[str, Any]) -> None:
+    """The statistics an office keeps in Excel: the title, then each table under its heading."""
+    sheet.title = "统计表"
+    sheet.cell(1, 1, truth["title"])
+    row = 2
+    titles = section_titles(truth)
+    for number, grid in all_grids(truth).items():
+        sheet.cell(row, 1, titles[number])
+        _write_grid(sheet, grid, truth, first_row=row + 1, zeros_blank=True)
+        row += grid.n_rows + 2
+
+
+def _write_grid(
+    sheet: Worksheet, grid: TableGrid, truth: dict[str, Any], *, first_row: int, zeros_blank: bool = False
+) -> None:
     wrap = Alignment(wrap_text=True, horizontal="center", vertical="center")
     for cell in grid.cells:
         row, col = first_row + cell.row, 1 + cell.col
@@ -82,6 +99,8 @@ def _write_grid(sheet: Worksheet, grid: TableGrid, truth: dict[str, Any], *, fir
         if cell.key:
             marker = truth["markers"].get(cell.key)
             value = truth["cells"][cell.key] if marker is None else (marker or None)
+            if zeros_blank and value == 0:
+                value = None
         target = sheet.cell(row, col, value)
         target.alignment = wrap
         if cell.rowspan > 1 or cell.colspan > 1:

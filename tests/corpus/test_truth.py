@@ -180,6 +180,8 @@ def test_html_tables_place_every_number(style: str) -> None:
         assert "收到和處理政府信息公開申請情況" in page and "規範性檔案" in page
     tables = lxml_html.fromstring(page).findall(".//table[@border='1']")
     expected = _expected_texts(truth)
+    if style == "html_wps_blank":  # zeros (and blank markers) left as empty cells
+        expected = {k: "" if truth["cells"][k] == 0 else v for k, v in expected.items()}
     for grid, table in zip(all_grids(truth).values(), tables, strict=True):
         expanded = _expand_html_table(table)
         for cell in grid.cells:
