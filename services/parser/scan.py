@@ -23,7 +23,7 @@ from PIL import Image, ImageSequence
 
 from services.parser.document import Block, Cell, ExtractedDocument, Paragraph, Table
 from services.parser.pdf_reader import PDFIUM_LOCK
-from services.parser.scan_grid import PageGrid, deskew, find_grids
+from services.parser.scan_grid import PageGrid, deskew, find_grids, flatten_page
 from services.parser.scan_ocr import (
     GUESSED,
     has_ink,
@@ -138,7 +138,7 @@ def extract_scan(pages: list[ScanPage]) -> ExtractedDocument:
     if not tesseract_available():
         raise UnreadableDocument("no_text_layer", "the pages are images and OCR (tesseract) is not installed")
     deadline = Deadline(get_settings().ocr_time_limit)
-    straight = [ScanPage(p.number, deskew(p.gray)[0], p.dpi) for p in pages]
+    straight = [ScanPage(p.number, deskew(flatten_page(p.gray))[0], p.dpi) for p in pages]
     grids = [find_grids(p.gray, p.dpi) for p in straight]
     pending: list[_PendingCell] = []
     for page, page_grids in zip(straight, grids, strict=True):
@@ -149,15 +149,31 @@ def extract_scan(pages: list[ScanPage]) -> ExtractedDocument:
     table_index = 0
     for page, page_grids, bands in zip(straight, grids, texts, strict=True):
         for band_index, band in enumerate(bands):
-            blocks += [
-                Paragraph(line, f"page {page.number} ({OCR_SOURCE})", page=page.number)
-                for line in band.split("\n")
-                if line.strip()
-            ]
+            lines = [cleaned for line in band.split("\n") if (cleaned := clean_ocr_line(line))]
+            if page.number == 1 and band_index == 0:
+                lines = join_title(lines)
+            blocks += [Paragraph(line, f"page {page.number} ({OCR_SOURCE})", page=page.number) for line in lines]
             if band_index < len(page_grids):
                 blocks.append(_table(page, table_index, [c for c in pending if c.page is page and c.table == table_index]))
                 table_index += 1
     return ExtractedDocument(blocks=blocks, page_count=len(pages))
+
+
+_EDGE_DEBRIS = re.compile(r"^[\s”“\"'‘’，,、.。:：;；|]+|[\s”“\"'‘’，,、|]+$")
+
+
+def clean_ocr_line(line: str) -> str:
+    """A line of OCR text without the quote marks and commas specks become at its ends."""
+    return _EDGE_DEBRIS.sub("", line)
+
+
+def join_title(lines: list[str]) -> list[str]:
+    """The title printed over two lines, as one: OCR returns each printed line apart."""
+    for index in range(min(3, len(lines) - 1)):
+        first, second = lines[index], re.sub(r"(?<=报告)\W?\d?$", "", lines[index + 1])
+        if "报告" not in first and second.endswith("年度报告") and len(first) + len(second) < 60:
+            return [*lines[:index], first + second, *lines[index + 2 :]]
+    return lines
 
 
 def _cells_of(page: ScanPage, page_grids: list[PageGrid], first_table: int) -> list[_PendingCell]:

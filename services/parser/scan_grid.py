@@ -45,6 +45,35 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
 
 
+def flatten_page(gray: np.ndarray) -> np.ndarray:
+    """A photographed page (the sheet a lighter quadrilateral on a darker background)
+    warped back to a rectangle filling the image; a scan without visible sheet edges
+    comes back as it was."""
+    height, width = gray.shape
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    _, paper = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (31, 31)))
+    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return gray
+    sheet = max(contours, key=cv2.contourArea)
+    share = cv2.contourArea(sheet) / (width * height)
+    if not 0.5 <= share <= 0.97:
+        return gray
+    corners = cv2.approxPolyDP(sheet, 0.02 * cv2.arcLength(sheet, True), True)
+    if len(corners) != 4:
+        return gray
+    source = _clockwise_from_top_left(corners.reshape(4, 2).astype(np.float32))
+    target = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    matrix = cv2.getPerspectiveTransform(source, target)
+    return cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _clockwise_from_top_left(points: np.ndarray) -> np.ndarray:
+    sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
+    return np.float32([points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]])
+
+
 def deskew(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """The page turned so that its text lines are level; returns it and the angle used."""
     small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
