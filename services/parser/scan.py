@@ -34,6 +34,7 @@ from services.parser.scan_ocr import (
     settle_by_row_sums,
     snap_label,
     tesseract_available,
+    without_edge_marks,
 )
 from shared.report import UnreadableDocument
 from shared.settings import get_settings
@@ -182,7 +183,7 @@ def _cells_of(page: ScanPage, page_grids: list[PageGrid], first_table: int) -> l
     for offset, grid in enumerate(page_grids):
         for cell in grid.cells:
             x0, y0, x1, y1 = cell.box
-            crop = page.gray[y0 + CELL_INSET_PX : y1 - CELL_INSET_PX, x0 + CELL_INSET_PX : x1 - CELL_INSET_PX]
+            crop = without_edge_marks(page.gray[y0 + CELL_INSET_PX : y1 - CELL_INSET_PX, x0 + CELL_INSET_PX : x1 - CELL_INSET_PX])
             cells.append(_PendingCell(page, first_table + offset, cell.row, cell.col, cell.rowspan, cell.colspan, cell.box, crop))
     return cells
 

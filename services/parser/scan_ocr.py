@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import cache
+from itertools import product
 from pathlib import Path
 
 import cv2
@@ -28,6 +29,7 @@ from services.parser.normalize import has_cjk, label_key
 from shared.report import T3_ROW_LABELS, UnreadableDocument
 
 DIGITS = "0123456789.,"
+NUMBER = re.compile(r"^\d+(\.\d+)?$")
 AGREED = 0.97  # two preparations read the same number
 VOTED = 0.85  # a third reading broke a tie: the arithmetic must confirm it
 GUESSED = 0.5  # the readings do not agree: a reviewer decides unless the sums settle it
@@ -105,11 +107,35 @@ def otsu(crop: np.ndarray) -> np.ndarray:
     return _bordered(binary)
 
 
+def whitened(crop: np.ndarray) -> np.ndarray:
+    """The crop with its paper brought to white: a grey paper next to a white border is an
+    edge OCR reads as a digit."""
+    paper = max(1, int(np.percentile(crop, 95)))
+    return np.clip(crop.astype(np.float32) * (255 / paper), 0, 255).astype(np.uint8)
+
+
 def enlarged(crop: np.ndarray, factor: float = 1.6) -> np.ndarray:
     if min(crop.shape[:2]) < 2:
         return _bordered(crop)
-    grown = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    grown = cv2.resize(whitened(crop), None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     return _bordered(grown, 16)
+
+
+def without_edge_marks(crop: np.ndarray) -> np.ndarray:
+    """The crop with every mark that touches its edge whitened: remnants of the cell's
+    ruling lines (a skewed scan leaves some inside the cell) that OCR reads as 1 or 7."""
+    if crop.size == 0:
+        return crop
+    dark = (crop < min(int(np.percentile(crop, 95)) - 60, 150)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    height, width = crop.shape
+    cleaned = crop.copy()
+    paper = int(np.percentile(crop, 95))
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if x == 0 or y == 0 or x + w >= width or y + h >= height:
+            cleaned[labels == label] = paper
+    return cleaned
 
 
 def has_ink(crop: np.ndarray) -> bool:
@@ -135,7 +161,7 @@ def read_numbers(crops: list[np.ndarray], timeout: float) -> list[CellReading]:
     third = dict(zip(disputed, _digits([otsu(tight(crops[i])) for i in disputed], 8, timeout), strict=True))
     readings = []
     for index, (a, b) in enumerate(zip(first, second, strict=True)):
-        seen = [t for t in (a, b, third.get(index, "")) if t.isdigit()]
+        seen = [t for t in (a, b, third.get(index, "")) if NUMBER.match(t)]
         candidates = tuple(dict.fromkeys(seen))
         if len(seen) >= 2 and len(candidates) == 1:
             readings.append(CellReading(seen[0], AGREED, candidates))
@@ -160,22 +186,29 @@ SUM_GROUPS: dict[int, tuple[tuple[tuple[int, ...], int], ...]] = {
 
 
 def settle_by_row_sums(row: list[CellReading]) -> list[CellReading]:
-    """A row's one doubtful cell takes the candidate reading that makes its sum hold; the
-    others stay as read. (No candidate fits: the cell stays doubtful, never computed.)"""
+    """The row's doubtful cells take the candidate readings that make its sums hold, when
+    exactly one combination of candidates does; the others stay as read (a cell is never
+    computed from the sum, only chosen among what was read)."""
     settled = list(row)
     for parts, total in SUM_GROUPS.get(len(row), ()):
         members = [*parts, total]
         doubtful = [i for i in members if settled[i].confidence < AGREED]
-        if len(doubtful) != 1 or any(not settled[i].text.isdigit() for i in members if i not in doubtful):
+        if not doubtful or len(doubtful) > 3 or any(not NUMBER.match(settled[i].text) for i in members if i not in doubtful):
             continue
-        (index,) = doubtful
-        known = {i: int(settled[i].text) for i in members if i != index}
-        needed = known[total] - sum(known[i] for i in parts if i != index) if index != total else sum(known.values())
-        if str(needed) in settled[index].candidates:
-            settled[index] = CellReading(str(needed), VOTED, settled[index].candidates)
+        options = [settled[i].candidates or (settled[i].text,) for i in doubtful]
+        fits = [combo for combo in product(*options) if _adds_up(settled, parts, total, dict(zip(doubtful, combo, strict=True)))]
+        if len(fits) == 1:
+            for index, text in zip(doubtful, fits[0], strict=True):
+                settled[index] = CellReading(text, VOTED, settled[index].candidates)
     return settled
 
 
+def _adds_up(row: list[CellReading], parts: tuple[int, ...], total: int, chosen: dict[int, str]) -> bool:
+    def value(i: int) -> float:
+        text = chosen.get(i, row[i].text)
+        return float(text) if NUMBER.match(text) else float("nan")
+
+    return abs(sum(value(i) for i in parts) - value(total)) < 1e-9
 @cache
 def _vocabulary() -> dict[str, str]:
     texts = [
