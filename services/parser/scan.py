@@ -28,11 +28,10 @@ from services.parser.scan_ocr import (
     GUESSED,
     has_ink,
     is_dash,
-    is_label_text,
+    label_of,
     read_numbers,
     run_batch,
     settle_by_row_sums,
-    snap_label,
     tesseract_available,
     without_edge_marks,
 )
@@ -195,8 +194,8 @@ def _read_cells(cells: list[_PendingCell], deadline: Deadline) -> None:
     numeric = []
     for cell, word in zip(inked, words, strict=True):
         word = _CJK_GAP.sub("", word.replace("\n", ""))
-        if is_label_text(word):
-            cell.text = snap_label(word)
+        if (label := label_of(word)) is not None:
+            cell.text = label
         elif is_dash(word):
             cell.text = "—"
         else:

@@ -222,18 +222,25 @@ def _vocabulary() -> dict[str, str]:
     return {label_key(t): t for t in texts}
 
 
-def snap_label(text: str) -> str:
-    """The template wording an OCR'd label most resembles (the OCR text when none does)."""
+def snap_label(text: str) -> str | None:
+    """The template wording an OCR'd label most resembles, or None when none does."""
     key = label_key(text)
     vocabulary = _vocabulary()
     if not key or key in vocabulary:
-        return vocabulary.get(key, text)
+        return vocabulary.get(key)
     close = get_close_matches(key, list(vocabulary), n=1, cutoff=0.6)
-    return vocabulary[close[0]] if close else text
+    return vocabulary[close[0]] if close else None
 
 
-def is_label_text(text: str) -> bool:
-    return sum(1 for ch in text if has_cjk(ch)) >= 2
+def label_of(text: str) -> str | None:
+    """The label a cell's chi_sim reading is, or None for a number cell. Digits misread as
+    Chinese come out as two or three odd characters ("到下" for 71) that resemble no label;
+    a label the template does not know is longer."""
+    cjk = sum(1 for ch in text if has_cjk(ch))
+    if cjk < 2:
+        return None
+    snapped = snap_label(text)
+    return snapped if snapped is not None else (text if cjk >= 4 else None)
 
 
 def is_dash(text: str) -> bool:
