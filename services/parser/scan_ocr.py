@@ -102,6 +102,13 @@ def tight(crop: np.ndarray) -> np.ndarray:
     return cv2.resize(inked, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
+def is_one_glyph(crop: np.ndarray) -> bool:
+    """Ink narrower than it is high: one digit, read best in single-character mode."""
+    dark = crop < min(int(np.percentile(crop, 95)) - 60, 150)
+    ys, xs = np.nonzero(dark)
+    return len(xs) > 0 and (xs.max() - xs.min() + 1) < 0.9 * (ys.max() - ys.min() + 1)
+
+
 def otsu(crop: np.ndarray) -> np.ndarray:
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return _bordered(binary)
@@ -158,7 +165,10 @@ def read_numbers(crops: list[np.ndarray], timeout: float) -> list[CellReading]:
     first = _digits([otsu(c) for c in crops], 7, timeout)
     second = _digits([enlarged(c) for c in crops], 8, timeout)
     disputed = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b or not a]
-    third = dict(zip(disputed, _digits([otsu(tight(crops[i])) for i in disputed], 8, timeout), strict=True))
+    single = [i for i in disputed if is_one_glyph(crops[i])]
+    several = [i for i in disputed if i not in single]
+    third = dict(zip(single, _digits([otsu(tight(crops[i])) for i in single], 10, timeout), strict=True))
+    third |= dict(zip(several, _digits([otsu(tight(crops[i])) for i in several], 8, timeout), strict=True))
     readings = []
     for index, (a, b) in enumerate(zip(first, second, strict=True)):
         seen = [t for t in (a, b, third.get(index, "")) if NUMBER.match(t)]
