@@ -128,20 +128,23 @@ def enlarged(crop: np.ndarray, factor: float = 1.6) -> np.ndarray:
     return _bordered(grown, 16)
 
 
+SPECK_AREA_PX = 10  # marks smaller than this are dust or scanner speckle, not strokes
+
+
 def without_edge_marks(crop: np.ndarray) -> np.ndarray:
-    """The crop with every mark that touches its edge whitened: remnants of the cell's
-    ruling lines (a skewed scan leaves some inside the cell) that OCR reads as 1 or 7."""
+    """The crop with every mark that touches its edge whitened — remnants of the cell's
+    ruling lines (a skewed scan leaves some inside the cell) that OCR reads as 1 or 7 —
+    and with the specks of a dusty scan gone."""
     if crop.size == 0:
         return crop
     dark = (crop < min(int(np.percentile(crop, 95)) - 60, 150)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     height, width = crop.shape
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    remove = (area < SPECK_AREA_PX) | (x == 0) | (y == 0) | (x + w >= width) | (y + h >= height)
+    remove[0] = False  # the background
     cleaned = crop.copy()
-    paper = int(np.percentile(crop, 95))
-    for label in range(1, count):
-        x, y, w, h, _ = stats[label]
-        if x == 0 or y == 0 or x + w >= width or y + h >= height:
-            cleaned[labels == label] = paper
+    cleaned[remove[labels]] = int(np.percentile(crop, 95))
     return cleaned
 
 
