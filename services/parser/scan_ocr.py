@@ -172,9 +172,14 @@ def read_numbers(crops: list[np.ndarray], timeout: float) -> list[CellReading]:
     several = [i for i in disputed if i not in single]
     third = dict(zip(single, _digits([otsu(tight(crops[i])) for i in single], 10, timeout), strict=True))
     third |= dict(zip(several, _digits([otsu(tight(crops[i])) for i in several], 8, timeout), strict=True))
+    # Still in doubt: one more reading of the grey glyphs, for the arithmetic to choose from.
+    doubtful = [i for i in disputed if len({t for t in (first[i], second[i], third[i]) if t}) != 1]
+    fourth = dict(
+        zip(doubtful, _digits([enlarged(tight(crops[i]), 1.0) for i in doubtful], 7, timeout), strict=True)
+    )
     readings = []
     for index, (a, b) in enumerate(zip(first, second, strict=True)):
-        seen = [t for t in (a, b, third.get(index, "")) if NUMBER.match(t)]
+        seen = [t for t in (a, b, third.get(index, ""), fourth.get(index, "")) if NUMBER.match(t)]
         candidates = tuple(dict.fromkeys(seen))
         if len(seen) >= 2 and len(candidates) == 1:
             readings.append(CellReading(seen[0], AGREED, candidates))
