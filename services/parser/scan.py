@@ -25,6 +25,7 @@ from services.parser.document import Block, Cell, ExtractedDocument, Paragraph, 
 from services.parser.pdf_reader import PDFIUM_LOCK
 from services.parser.scan_grid import PageGrid, deskew, find_grids, flatten_page
 from services.parser.scan_ocr import (
+    AGREED,
     GUESSED,
     has_ink,
     is_dash,
@@ -41,6 +42,7 @@ from shared.settings import get_settings
 OCR_SOURCE = "OCR"
 A4_WIDTH_INCHES = 8.27
 CELL_INSET_PX = 2
+NO_INK_SEEN = 0.98
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[\u3000-\u9fff\uff00-\uffef0-9])|(?<=[0-9]) +(?=[\u3000-\u9fff])")
 
 
@@ -189,15 +191,19 @@ def _cells_of(page: ScanPage, page_grids: list[PageGrid], first_table: int) -> l
 
 def _read_cells(cells: list[_PendingCell], deadline: Deadline) -> None:
     """Labels with chi_sim (snapped to the template's wording), numbers twice or thrice."""
+    for cell in cells:
+        # No ink seen is not proof of a blank (a faint or rubbed-out digit): below the
+        # arithmetic's "confirmed", so a sum the cell breaks makes it suspect.
+        cell.confidence = NO_INK_SEEN
     inked = [c for c in cells if has_ink(c.crop)]
     words = run_batch([c.crop for c in inked], lang="chi_sim", psm=6, whitelist=None, timeout=deadline.left())
     numeric = []
     for cell, word in zip(inked, words, strict=True):
         word = _CJK_GAP.sub("", word.replace("\n", ""))
         if (label := label_of(word)) is not None:
-            cell.text = label
+            cell.text, cell.confidence = label, 1.0
         elif is_dash(word):
-            cell.text = "—"
+            cell.text, cell.confidence = "—", AGREED
         else:
             numeric.append(cell)
     readings = dict(zip(map(id, numeric), read_numbers([c.crop for c in numeric], deadline.left()), strict=True))
