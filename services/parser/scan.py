@@ -110,7 +110,7 @@ def image_pages(data: bytes) -> list[ScanPage]:
     _check_pages(len(frames))
     pages = []
     for index, frame in enumerate(frames):
-        dpi = _image_dpi(frame)
+        dpi = image_dpi(frame)
         pages.append(ScanPage(index + 1, without_red(frame), dpi))
     return pages
 
@@ -121,7 +121,7 @@ def without_red(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, 0])
 
 
-def _image_dpi(frame: Image.Image) -> int:
+def image_dpi(frame: Image.Image) -> int:
     """The resolution a photo or scan says it has, else the one an A4 page of its width has."""
     stated = frame.info.get("dpi")
     if stated and 100 <= float(stated[0]) <= 600:

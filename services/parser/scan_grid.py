@@ -64,14 +64,15 @@ def flatten_page(gray: np.ndarray) -> np.ndarray:
     if len(corners) != 4:
         return gray
     source = _clockwise_from_top_left(corners.reshape(4, 2).astype(np.float32))
-    target = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(source, target)
     return cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
 def _clockwise_from_top_left(points: np.ndarray) -> np.ndarray:
     sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
-    return np.float32([points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]])
+    corners = [points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]]
+    return np.array(corners, dtype=np.float32)
 
 
 def deskew(gray: np.ndarray) -> tuple[np.ndarray, float]:

@@ -38,9 +38,8 @@ def scanned_pdf(pdf: bytes, condition: str, seed: int) -> bytes:
 
 
 def damage(image: Image.Image, condition: str, rng: random.Random, *, seal: bool = False) -> Image.Image:
-    gray = np.asarray(image, dtype=np.float32)
-    gray = 235 * (gray / 255) + rng.uniform(0, 12)  # grey paper, never pure white
-    rgb = np.dstack([gray, gray, gray])
+    gray = 235 * (np.asarray(image, dtype=np.float64) / 255) + rng.uniform(0, 12)  # grey paper
+    rgb: np.ndarray = np.dstack([gray, gray, gray])
     if seal and condition != "clean":
         rgb = _red_seal(rgb, rng)
     if condition == "office":
@@ -88,14 +87,15 @@ def _red_seal(rgb: np.ndarray, rng: random.Random) -> np.ndarray:
 def _perspective(rgb: np.ndarray, rng: random.Random) -> np.ndarray:
     height, width = rgb.shape[:2]
     shift = [rng.uniform(0.01, 0.035) * width for _ in range(8)]
-    source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    target = np.float32(
+    source = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    target = np.array(
         [
             [shift[0], shift[1]],
             [width - shift[2], shift[3]],
             [width - shift[4], height - shift[5]],
             [shift[6], height - shift[7]],
-        ]
+        ],
+        dtype=np.float32,
     )
     matrix = cv2.getPerspectiveTransform(source, target)
     return cv2.warpPerspective(rgb, matrix, (width, height), borderValue=(90, 90, 90))

@@ -43,7 +43,8 @@ def _pdfs() -> tuple[CorpusItem, ...]:
 def _misses(item: CorpusItem, report: ParsedReport) -> tuple[int, list[str], list[str]]:
     """(cells checked, wrong cells flagged, wrong cells presented as certain)."""
     named = {cell for finding in report.parse_findings for cell in finding.cells}
-    flagged, certain = [], []
+    flagged: list[str] = []
+    certain: list[str] = []
     checked = 0
     for key, want in item.truth["cells"].items():
         if want is None:
