@@ -125,7 +125,7 @@ def image_dpi(frame: Image.Image) -> int:
     """The resolution a photo or scan says it has, else the one an A4 page of its width has."""
     stated = frame.info.get("dpi")
     if stated and 100 <= float(stated[0]) <= 600:
-        return int(float(stated[0]))
+        return round(float(stated[0]))
     return max(100, min(400, int(frame.width / A4_WIDTH_INCHES)))
 
 

@@ -136,3 +136,17 @@ def test_an_image_that_is_not_one_is_a_clear_failure() -> None:
     image.save(buffer, format="PNG")
     with pytest.raises(UnreadableDocument):
         parse_document(buffer.getvalue()[:60], "cut.png")
+
+
+def test_the_review_desk_crops_a_scan_uploaded_as_an_image() -> None:
+    from services.review.source import image_crop
+
+    page = Image.new("RGB", (1654, 2339), "white")  # A4 at 200 dpi
+    ImageDraw.Draw(page).text((400, 1000), "42", fill="black")
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG", dpi=(200, 200))
+    # The cell around (400, 1000) px, in points from the bottom-left corner.
+    box = (400 * 72 / 200 - 5, (2339 - 1030) * 72 / 200, 440 * 72 / 200, (2339 - 990) * 72 / 200)
+    crop = Image.open(io.BytesIO(image_crop(buffer.getvalue(), 1, box)))
+    assert crop.format == "PNG" and crop.width == round(1654 * 72 / 200 * 2)  # the page's width at the crop scale
+    assert any(pixel == (220, 0, 0) for pixel in crop.getdata())  # the cell framed in red
