@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     max_zip_total_bytes: int = 500 * 1024 * 1024
     max_zip_ratio: int = 100  # uncompressed/compressed; above it a member is a zip bomb
 
+    # Scanned reports (OCR): bounds of the work one document may cost.
+    ocr_max_pages: int = 30  # more scanned pages than this: failed, too_many_pages
+    ocr_dpi: int = 200  # resolution image-only PDF pages are rendered at
+    ocr_time_limit: int = 240  # seconds of OCR per document; beyond: failed, ocr_time_limit
+
     # Pipeline robustness.
     max_stage_attempts: int = 6  # deliveries of one stage before the document is `failed`
     retry_backoff_max: int = 60  # seconds; cap of the exponential retry countdown

@@ -34,7 +34,20 @@ def extract_document(data: bytes, filename: str = "") -> ExtractedDocument:
     if kind == "pdf":
         from services.parser.pdf import extract_pdf  # the PDF engineer's module; heavy imports
 
-        return extract_pdf(data)
+        try:
+            return extract_pdf(data)
+        except UnreadableDocument as error:
+            if error.code != "no_text_layer":
+                raise
+            from services.parser.scan import extract_scan, ocr_ready, pdf_pages
+
+            if not ocr_ready():
+                raise
+            return extract_scan(pdf_pages(data))
+    if kind == "image":
+        from services.parser.scan import extract_scan, image_pages
+
+        return extract_scan(image_pages(data))
     if kind == "html":
         from services.parser.html_reader import extract_html
 

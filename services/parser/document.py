@@ -46,6 +46,7 @@ class Cell:
     source: str = ""  # provenance, e.g. "page 3, table 1, r5c4" or "table 2, r5c4"
     page: int | None = None  # PDF only: the page and the cell's box on it
     box: PdfBox | None = None
+    confidence: float = 1.0  # below 1 when the text was read by OCR and the readings differed
 
 
 @dataclass

@@ -30,6 +30,7 @@ class Token:
     last_col: int | None = None
     from_row_above: bool = False  # a rowspan cell anchored in an earlier row
     position: Position | None = None  # where it sits in the source file
+    confidence: float = 1.0  # of the text itself (OCR readings that disagreed: lower)
     _reading: NumberReading | None = field(default=None, repr=False)
 
     @property
@@ -201,6 +202,7 @@ def grid_rows(table: Table, table_index: int) -> list[Row]:
                     cell.col + cell.colspan - 1,
                     from_row_above=cell.row < r,
                     position=position,
+                    confidence=cell.confidence,
                 )
             )
         rows.append(Row(tokens, f"{table.source} row {r}".strip(), is_grid=True, table_index=table_index))

@@ -9,7 +9,7 @@ from typing import Literal
 
 from shared.report import UnreadableDocument
 
-FileKind = Literal["pdf", "docx", "xlsx", "doc", "xls", "wps", "rtf", "odt", "html", "text"]
+FileKind = Literal["pdf", "docx", "xlsx", "doc", "xls", "wps", "rtf", "odt", "html", "text", "image"]
 
 _MiB = 1024 * 1024
 # The largest file of each format the parser reads. A report is a few dozen pages: its
@@ -27,7 +27,9 @@ MAX_BYTES: dict[FileKind, int] = {
     "wps": 64 * _MiB,
     "rtf": 32 * _MiB,
     "odt": 64 * _MiB,
+    "image": 64 * _MiB,  # a photo or scan of the pages (JPEG, PNG, TIFF), read by OCR
 }
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 
 
 def check_size(data: bytes, kind: FileKind) -> None:
@@ -83,6 +85,8 @@ def sniff(data: bytes, filename: str = "") -> FileKind:
         return _zip_kind(data)
     if data.startswith(_OLE_MAGIC):
         return _ole_kind(data, filename)
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
     if data.startswith(b"{\\rtf"):
         return "rtf"
     body = head.lstrip(b"\xef\xbb\xbf")

@@ -674,6 +674,7 @@ def _store(
         confidence *= _SPACED_IN_GRID
     else:
         confidence *= reading.confidence
+    confidence *= token.confidence
     if reading.problem == "number with a note":
         findings.add("NUM-UNPARSEABLE", f"{key}: number with a note {token.text!r} (value {value})", [key])
     elif reading.problem == "digits separated by spaces":

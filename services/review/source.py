@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pypdfium2 as pdfium
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from services.parser import extract_document
 from services.parser.document import Paragraph, Table
 from services.parser.pdf_reader import PDFIUM_LOCK
 from services.parser.rows import split_line
+from services.parser.scan import image_dpi
+from services.parser.sniff import sniff
 from services.review import NotFound
 from shared.models import Document
 from shared.report import CellDetail
@@ -104,6 +106,35 @@ def pdf_crop(data: bytes, page_number: int, box: list[float] | tuple[float, ...]
     ImageDraw.Draw(image).rectangle((*left_top, *right_bottom), outline=(220, 0, 0), width=3)
     out = io.BytesIO()
     image.save(out, format="PNG")  # optimize=True would cost ~5x the time for ~3% fewer bytes
+    return out.getvalue()
+
+
+def image_crop(data: bytes, page_number: int, box: list[float] | tuple[float, ...]) -> bytes:
+    """The same view for a scan uploaded as an image (JPEG/PNG/TIFF): the page's frame at
+    the resolution the parser read it at (boxes are in points of that page)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.seek(page_number - 1)
+        frame = image.convert("RGB")
+    except (OSError, EOFError, ValueError) as error:
+        raise SourceUnavailable(f"page {page_number} of the image cannot be read: {error}") from error
+    per_point = image_dpi(frame) / 72
+    height_pt = frame.height / per_point
+    x0, y0, x1, y1 = (float(v) for v in box)
+    top = min(height_pt, max(y0, y1) + CROP_CONTEXT_PT)
+    bottom = max(0.0, min(y0, y1) - CROP_CONTEXT_PT)
+    band = frame.crop((0, round((height_pt - top) * per_point), frame.width, round((height_pt - bottom) * per_point)))
+    scale = CROP_SCALE / per_point
+    band = band.resize((round(band.width * scale), round(band.height * scale)))
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        return x * CROP_SCALE, (top - y) * CROP_SCALE
+
+    pad = FRAME_PAD_PT
+    corners = (*pixel(min(x0, x1) - pad, max(y0, y1) + pad), *pixel(max(x0, x1) + pad, min(y0, y1) - pad))
+    ImageDraw.Draw(band).rectangle(corners, outline=(220, 0, 0), width=3)
+    out = io.BytesIO()
+    band.save(out, format="PNG")
     return out.getvalue()
 
 
@@ -207,7 +238,8 @@ def cell_source(doc: Document, cell: str, raw: ObjectStore) -> CellSource:
         raise SourceUnavailable("the uploaded file is not in storage") from None
     if is_pdf_position(detail):
         assert detail.page is not None and detail.box is not None
-        body = pdf_crop(data, detail.page, detail.box)
+        crop = image_crop if sniff(data, doc.filename) == "image" else pdf_crop
+        body = crop(data, detail.page, detail.box)
     else:
         excerpt = text_excerpt(data, doc.filename, detail)
         body = json.dumps({"cell": cell, "raw": detail.raw, **excerpt.to_json()}, ensure_ascii=False).encode()
