@@ -169,10 +169,18 @@ def clean_ocr_line(line: str) -> str:
     return _EDGE_DEBRIS.sub("", line)
 
 
+def _without_trailing_specks(line: str) -> str:
+    """ "工作年度报告四" → "工作年度报告": one or two characters after the title's end are a
+    seal's or a speck's reading, not words."""
+    end = line.rfind("年度报告") + len("年度报告")
+    return line[:end] if end >= len("年度报告") and len(line) - end <= 2 else line
+
+
 def join_title(lines: list[str]) -> list[str]:
     """The title printed over two lines, as one: OCR returns each printed line apart."""
+    lines = [_without_trailing_specks(line) for line in lines[:3]] + lines[3:]
     for index in range(min(3, len(lines) - 1)):
-        first, second = lines[index], re.sub(r"(?<=报告)\W?\d?$", "", lines[index + 1])
+        first, second = lines[index], lines[index + 1]
         if "报告" not in first and second.endswith("年度报告") and len(first) + len(second) < 60:
             return [*lines[:index], first + second, *lines[index + 2 :]]
     return lines
