@@ -17,7 +17,7 @@ from services.publisher.webhooks import verify_webhook
 from tests.corpus.generate import report_of
 from tests.integration.conftest import FAST_RECOVERY
 from tests.integration.stack import Servers, Stack, free_port, running_stack, wait_until
-from tests.integration.test_pipeline import auth, upload, wait_for_status
+from tests.integration.test_pipeline import SETTLED, auth, upload, wait_for_status
 
 SECRET = "receiver-secret"
 AGENCY = "西工区城市改造办公室"
@@ -186,3 +186,45 @@ def test_an_agency_cannot_replace_another_agencys_report(
     b_doc = api.get(f"/api/v1/documents/{b_id}", headers=auth(owner_token)).json()
     assert b_doc["status"] == "published"
     assert copy["publication"]["location"] != b_doc["publication"]["location"]
+
+
+def test_a_scanned_report_reaches_the_portal_with_its_doubts_marked(
+    api: httpx.Client, tokens: dict[str, str], stack: Stack
+) -> None:
+    """An image-only PDF (an office scan of a generated report) through the compose
+    services: read by OCR in the parse worker, checked, approved where a person must look,
+    published — and on the portal its doubtful cells carry the low-confidence mark."""
+    import shutil
+    import subprocess
+
+    from tests.corpus.generate import build_corpus, default_corpus_dir
+    from tests.corpus.render_office import soffice_available
+    from tests.corpus.scans import scanned_pdf
+
+    if shutil.which("tesseract") is None or "chi_sim" not in subprocess.run(
+        ["tesseract", "--list-langs"], capture_output=True, text=True
+    ).stdout.split():
+        pytest.skip("Tesseract with chi_sim is not installed (scripts/setup.sh)")
+    if not soffice_available():
+        pytest.skip("LibreOffice (soffice) is not installed")
+    [item, *_] = [
+        i for i in build_corpus(default_corpus_dir(per_style=4, seed=2024), per_style=4, seed=2024)
+        if i.style == "pdf_word_export"
+    ][1:]
+    scan = scanned_pdf(item.path.read_bytes(), "office", seed=1)
+    receipt = upload(api, tokens["ops"], [("扫描件.pdf", scan)], agency=item.truth["agency"])
+    doc_id = receipt["documents"][0]["id"]
+    doc = wait_for_status(api, tokens["ops"], doc_id, SETTLED, timeout=240)
+    assert doc["status"] in ("needs_review", "approved", "published"), doc["history"]
+    details = doc["report"]["cell_details"]
+    assert all("OCR" in d["source"] for k, d in details.items() if k.startswith("t3_"))
+    assert (doc["agency"], doc["year"]) == (item.truth["agency"], item.truth["year"])
+    doubtful = sorted(k for k, d in details.items() if d["confidence"] < 0.9)
+    if doc["status"] == "needs_review":
+        api.post(f"/api/v1/documents/{doc_id}/approve", headers=auth(tokens["reviewer"]), json={})
+    doc = wait_for_status(api, tokens["ops"], doc_id, {"published", "failed"})
+    assert doc["status"] == "published", doc["history"]
+    page = portal_file(stack, doc["publication"]["location"])
+    assert item.truth["agency"] in page
+    if doubtful:
+        assert "cell-lowconf" in page, doubtful
