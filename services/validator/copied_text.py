@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -63,12 +64,20 @@ def text_signature(text: str) -> list[int]:
     return [int(v) for v in mh.hashvalues]
 
 
+@cache
+def lsh_params() -> tuple[int, int]:
+    """(bands, rows) for LSH_THRESHOLD: datasketch integrates false-positive and -negative
+    curves to find them (≈ 12 ms), so once per process, not once per document."""
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 class PeerTextIndex:
     """Narrative texts of one year's reports, for 'is this copied from another agency?'."""
 
     def __init__(self, threshold: float = COPY_THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params())
         self._entries: dict[str, tuple[str, np.ndarray]] = {}
 
     def __len__(self) -> int:
