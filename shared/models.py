@@ -289,7 +289,8 @@ class CopyBucket(SQLModel, table=True):
     `band_buckets`): the documents of a year that share a (band, bucket) are the candidates
     of a copy check, found by the primary key's prefix without reading the others."""
 
+    # Key order (year, bucket, …): a check looks its buckets up by year and bucket.
     year: int = Field(primary_key=True)
-    band: int = Field(primary_key=True)
     bucket: str = Field(primary_key=True, max_length=16)
+    band: int = Field(primary_key=True)
     document_id: int = Field(primary_key=True, foreign_key="document.id", index=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from celery import Task
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -248,13 +248,18 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     buckets = band_buckets(doc.text_signature or [])
     if doc.year is None or not buckets:
         return None
-    candidates = select(CopyBucket.document_id).where(
-        CopyBucket.year == doc.year,
-        or_(*(and_(col(CopyBucket.band) == band, col(CopyBucket.bucket) == bucket) for band, bucket in buckets)),
-    )
+    wanted = set(buckets)
+    found = session.exec(
+        select(CopyBucket.document_id, CopyBucket.band, CopyBucket.bucket).where(
+            CopyBucket.year == doc.year, col(CopyBucket.bucket).in_([bucket for _, bucket in buckets])
+        )
+    ).all()
+    candidates = {document_id for document_id, band, bucket in found if (band, bucket) in wanted}
+    if not candidates:
+        return None
     rows = session.exec(
         select(Document.id, Document.agency_norm, Document.text_signature).where(
-            col(Document.id).in_(candidates),
+            col(Document.id).in_(sorted(candidates)),
             Document.id != doc.id,
             Document.year == doc.year,
             col(Document.text_signature).is_not(None),

@@ -30,11 +30,11 @@ def upgrade() -> None:
     op.create_table(
         "copybucket",
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("band", sa.Integer(), nullable=False),
         sa.Column("bucket", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("band", sa.Integer(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["document_id"], ["document.id"]),
-        sa.PrimaryKeyConstraint("year", "band", "bucket", "document_id"),
+        sa.PrimaryKeyConstraint("year", "bucket", "band", "document_id"),
     )
     op.create_index(op.f("ix_copybucket_document_id"), "copybucket", ["document_id"], unique=False)
     _backfill()
