@@ -282,3 +282,15 @@ class SignInLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None  # set once; a replay finds it and is refused
+
+
+class CopyBucket(SQLModel, table=True):
+    """One LSH band of a document's narrative signature (services/validator/copied_text.py
+    `band_buckets`): the documents of a year that share a (band, bucket) are the candidates
+    of a copy check, found by the primary key's prefix without reading the others."""
+
+    # Key order (year, bucket, …): a check looks its buckets up by year and bucket.
+    year: int = Field(primary_key=True)
+    bucket: str = Field(primary_key=True, max_length=16)
+    band: int = Field(primary_key=True)
+    document_id: int = Field(primary_key=True, foreign_key="document.id", index=True)

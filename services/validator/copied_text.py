@@ -8,9 +8,11 @@ index without re-reading any text (`PeerTextIndex.from_signatures`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -63,12 +65,35 @@ def text_signature(text: str) -> list[int]:
     return [int(v) for v in mh.hashvalues]
 
 
+@cache
+def lsh_params() -> tuple[int, int]:
+    """(bands, rows) for LSH_THRESHOLD: datasketch integrates false-positive and -negative
+    curves to find them (≈ 12 ms), so once per process, not once per document."""
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def band_buckets(signature: Sequence[int]) -> list[tuple[int, str]]:
+    """(band, bucket) of each LSH band of a signature: two texts whose signatures share a
+    bucket in some band are candidates, as in MinHashLSH. Stored per document
+    (`CopyBucket`), so a copy check looks up its candidates instead of rebuilding an index
+    from every report of the year."""
+    if not signature:
+        return []
+    bands, rows = lsh_params()
+    values = np.asarray(signature, dtype=np.uint64)
+    return [
+        (band, hashlib.blake2b(values[band * rows : (band + 1) * rows].tobytes(), digest_size=8).hexdigest())
+        for band in range(bands)
+    ]
+
+
 class PeerTextIndex:
     """Narrative texts of one year's reports, for 'is this copied from another agency?'."""
 
     def __init__(self, threshold: float = COPY_THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params())
         self._entries: dict[str, tuple[str, np.ndarray]] = {}
 
     def __len__(self) -> int:

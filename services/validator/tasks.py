@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from celery import Task
-from sqlalchemy import func, or_
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -24,9 +24,9 @@ from services.validator import (
     text_signature,
     validate,
 )
-from services.validator.copied_text import copy_check_text
+from services.validator.copied_text import band_buckets, copy_check_text
 from shared.celery_app import TASK_NAMES, celery_app
-from shared.models import Document, Stage, Status, utcnow
+from shared.models import CopyBucket, Document, Stage, Status, utcnow
 from shared.report import ParsedReport
 from shared.settings import get_settings
 from shared.stages import DeferStage, PermanentStageError, StageOutcome, run_stage
@@ -85,6 +85,7 @@ def check_document(
 ) -> StageOutcome:
     """Run the rules with the context the database gives and decide; fills findings."""
     doc.text_signature = text_signature(copy_check_text(report))
+    record_copy_buckets(session, doc)
     findings = validate(report, validation_context(session, doc, report, aliases))
     doc.findings = [finding.to_json() for finding in findings]
     verdict = decide(findings)
@@ -242,12 +243,25 @@ def _member_reports(session: Session, doc: Document, report: ParsedReport) -> li
 
 
 def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
-    if doc.year is None:
+    """The reports of the year that share an LSH bucket with this one (`CopyBucket`): the
+    only ones a copy could be of, so the check costs the same whatever the archive's size."""
+    buckets = band_buckets(doc.text_signature or [])
+    if doc.year is None or not buckets:
+        return None
+    wanted = set(buckets)
+    found = session.exec(
+        select(CopyBucket.document_id, CopyBucket.band, CopyBucket.bucket).where(
+            CopyBucket.year == doc.year, col(CopyBucket.bucket).in_([bucket for _, bucket in buckets])
+        )
+    ).all()
+    candidates = {document_id for document_id, band, bucket in found if (band, bucket) in wanted}
+    if not candidates:
         return None
     rows = session.exec(
         select(Document.id, Document.agency_norm, Document.text_signature).where(
-            Document.year == doc.year,
+            col(Document.id).in_(sorted(candidates)),
             Document.id != doc.id,
+            Document.year == doc.year,
             col(Document.text_signature).is_not(None),
             col(Document.status).in_(STANDING),
         )
@@ -255,3 +269,14 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     if not rows:
         return None
     return PeerTextIndex.from_signatures((str(i), agency or "", sig) for i, agency, sig in rows)
+
+
+def record_copy_buckets(session: Session, doc: Document) -> None:
+    """The document's LSH buckets for later copy checks, replacing earlier ones (a new
+    parse may change its text or year); idempotent."""
+    assert doc.id is not None
+    session.execute(delete(CopyBucket).where(col(CopyBucket.document_id) == doc.id))
+    if doc.year is None:
+        return
+    for band, bucket in band_buckets(doc.text_signature or []):
+        session.add(CopyBucket(year=doc.year, band=band, bucket=bucket, document_id=doc.id))

@@ -1,0 +1,75 @@
+"""The copy check over the database: candidates come from stored LSH buckets, not from
+every report of the year (issue 12)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from services.validator.copied_text import band_buckets, lsh_params, text_signature
+from services.validator.tasks import _peer_index, check_document, record_copy_buckets
+from shared.models import CopyBucket, Document, Status
+from shared.report import ParsedReport
+from tests.corpus.generate import render_fast
+from tests.corpus.truth import with_agency
+from tests.review.helpers import add_document, sqlite_session, truth
+
+MIGRATION = Path(__file__).resolve().parents[2] / "shared/migrations/versions/0010_copy_buckets.py"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    yield from sqlite_session(tmp_path)
+
+
+def _report(seed: int, agency: str) -> tuple[str, bytes]:
+    return render_fast(with_agency(truth(seed), agency), "html_trs_utf8")
+
+
+def test_the_migration_buckets_signatures_as_the_validator_does() -> None:
+    spec = importlib.util.spec_from_file_location("copy_buckets_migration", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    made = truth(11)
+    signature = text_signature(made["sections"]["1"] + made["sections"]["5"])
+    assert len(signature) == migration.NUM_PERM
+    assert lsh_params() == (migration.BANDS, migration.ROWS)
+    values = np.asarray(signature, dtype=np.uint64)
+    assert band_buckets(signature) == [(b, migration.bucket_of(values, b)) for b in range(migration.BANDS)]
+
+
+def test_a_copy_is_found_through_the_stored_buckets(session: Session) -> None:
+    name, data = _report(11, "某县民政局")
+    original = add_document(session, name, data, agency_key="某县民政局")
+    original.agency_norm = "某县民政局"
+    check_document(session, original, ParsedReport.from_json(original.parsed or {}), {})
+    original.status = Status.published
+    copy_name, copy_data = _report(11, "某县财政局")  # the same narrative under another agency
+    copier = add_document(session, copy_name, copy_data, agency_key="某县财政局")
+    copier.agency_norm = "某县财政局"
+    outcome = check_document(session, copier, ParsedReport.from_json(copier.parsed or {}), {})
+    assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or []), outcome
+    stored = session.exec(select(CopyBucket).where(CopyBucket.document_id == copier.id)).all()
+    assert len(stored) == lsh_params()[0] and {b.year for b in stored} == {copier.year}
+    # A report whose text shares no bucket reads nobody else's signature.
+    other_name, other_data = _report(12, "某县教育局")
+    other = add_document(session, other_name, other_data, agency_key="某县教育局")
+    other.agency_norm = "某县教育局"
+    check_document(session, other, ParsedReport.from_json(other.parsed or {}), {})
+    assert not any(f["rule"] == "PEER-DUP-TEXT" for f in other.findings or [])
+    assert _peer_index(session, other) is None  # no shared bucket: no other signature read
+
+
+def test_recording_again_replaces_the_buckets(session: Session) -> None:
+    name, data = _report(13, "某县民政局")
+    doc: Document = add_document(session, name, data)
+    check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
+    record_copy_buckets(session, doc)
+    record_copy_buckets(session, doc)
+    assert len(session.exec(select(CopyBucket).where(CopyBucket.document_id == doc.id)).all()) == lsh_params()[0]
