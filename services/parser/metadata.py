@@ -102,7 +102,23 @@ def _body_of(title: str) -> str:
     text = _YEAR.sub("", title, count=1)
     match = _TITLE_BODY.search(text)
     body = text[: match.start()] if match else text
-    return body.strip(",，:：、 ")
+    return _without_specks(body.strip(",，:：、 "))
+
+
+_BODY_SUFFIX = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|局)")
+_SPECKS = re.compile(r"[,，\"”“'‘’0-9]")
+
+
+def _without_specks(body: str) -> str:
+    """A body name as OCR may leave it ("0洪泽区人民政府尽，”学5"): what stands before the
+    first Chinese character, and a short tail of specks after the body's suffix, go."""
+    body = re.sub(r"^[^\u4e00-\u9fff]+", "", body)
+    suffixes = list(_BODY_SUFFIX.finditer(body))
+    if suffixes:
+        tail = body[suffixes[-1].end() :]
+        if tail and len(tail) <= 8 and _SPECKS.search(tail):
+            body = body[: suffixes[-1].end()]
+    return body
 
 
 def agency_from_title(title: str, full_text: str) -> str | None:

@@ -54,9 +54,27 @@ class CellReading:
 
 
 def run_batch(images: list[np.ndarray], *, lang: str, psm: int, whitelist: str | None, timeout: float) -> list[str]:
-    """One Tesseract process over many images (a list file); the text of each, in order."""
+    """One Tesseract process over many images (a list file); the text of each, in order.
+
+    Tesseract can crash on an odd crop (SIGFPE on some speckled slivers): the batch is then
+    split and read again, and an image that crashes it alone reads as nothing.
+    """
     if not images:
         return []
+    try:
+        return _tesseract(images, lang=lang, psm=psm, whitelist=whitelist, timeout=timeout)
+    except subprocess.CalledProcessError as error:
+        if len(images) == 1:
+            return [""]
+        if error.returncode >= 0 and len(images) > 64:
+            raise UnreadableDocument("ocr_failed", f"tesseract failed: {error.stderr.decode()[-200:]}") from None
+        half = len(images) // 2
+        return run_batch(images[:half], lang=lang, psm=psm, whitelist=whitelist, timeout=timeout) + run_batch(
+            images[half:], lang=lang, psm=psm, whitelist=whitelist, timeout=timeout
+        )
+
+
+def _tesseract(images: list[np.ndarray], *, lang: str, psm: int, whitelist: str | None, timeout: float) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="nb_ocr_") as work:
         paths = []
         for index, image in enumerate(images):
@@ -74,8 +92,6 @@ def run_batch(images: list[np.ndarray], *, lang: str, psm: int, whitelist: str |
             )
         except subprocess.TimeoutExpired:
             raise UnreadableDocument("ocr_time_limit", f"OCR took longer than {timeout:.0f} s") from None
-        except subprocess.CalledProcessError as error:
-            raise UnreadableDocument("ocr_failed", f"tesseract failed: {error.stderr.decode()[:200]}") from None
     pages = done.stdout.decode("utf-8", errors="replace").split("\f")
     return [page.strip() for page in pages[: len(images)]] + [""] * max(0, len(images) - len(pages))
 
