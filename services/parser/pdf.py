@@ -73,7 +73,42 @@ def extract_pdf(data: bytes) -> ExtractedDocument:
     page_count = len(page_heights)
     _check_text_layer(page_count, all_chars, bad_chars, scanned_pages)
     _strip_running_lines(pages_items, page_heights)
-    return ExtractedDocument(blocks=_blocks(pages_items, page_heights), page_count=page_count)
+    blocks = _blocks(pages_items, page_heights)
+    if scanned_pages:
+        blocks = _with_scanned_pages(data, blocks, scanned_pages)
+    return ExtractedDocument(blocks=blocks, page_count=page_count)
+
+
+def _with_scanned_pages(data: bytes, blocks: list[Block], scanned_pages: list[int]) -> list[Block]:
+    """A text PDF with some pages scanned (a signed table page, say): those pages are read
+    by OCR and take their place in reading order; without OCR they stay unread (their
+    cells then come back missing, with a finding)."""
+    from services.parser.scan import extract_scan, ocr_ready, pdf_pages
+
+    if not ocr_ready():
+        return blocks
+    scanned = extract_scan(pdf_pages(data, only=set(scanned_pages))).blocks
+    return _merged(_by_page(blocks), _by_page(scanned))
+
+
+def _by_page(blocks: list[Block]) -> list[tuple[int, Block]]:
+    """(page, block); a paragraph wrapped across pages (no single page) keeps the page of
+    the block before it."""
+    out, page = [], 0
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            page = block.page or page
+        else:
+            page = next((c.page for c in block.cells if c.page is not None), page)
+        out.append((page, block))
+    return out
+
+
+def _merged(text: list[tuple[int, Block]], scanned: list[tuple[int, Block]]) -> list[Block]:
+    """Both in page order, each page's scanned blocks where that page stands."""
+    tagged = [(page, 0, i, block) for i, (page, block) in enumerate(text)]
+    tagged += [(page, 1, i, block) for i, (page, block) in enumerate(scanned)]
+    return [block for *_, block in sorted(tagged, key=lambda t: t[:3])]
 
 
 def _visible_chars(page: PageContent) -> list[Char]:

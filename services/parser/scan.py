@@ -83,17 +83,17 @@ def ocr_ready() -> bool:
     return tesseract_available()
 
 
-def pdf_pages(data: bytes) -> list[ScanPage]:
-    """The PDF's pages rendered at the OCR resolution (grey)."""
+def pdf_pages(data: bytes, only: set[int] | None = None) -> list[ScanPage]:
+    """The PDF's pages (or the 1-based pages `only`) rendered at the OCR resolution."""
     settings = get_settings()
     with PDFIUM_LOCK:
         document = pdfium.PdfDocument(data)
         try:
-            count = len(document)
-            _check_pages(count)
+            numbers = [n for n in range(1, len(document) + 1) if only is None or n in only]
+            _check_pages(len(numbers))
             pages = [
-                ScanPage(i + 1, without_red(document[i].render(scale=settings.ocr_dpi / 72).to_pil()), settings.ocr_dpi)
-                for i in range(count)
+                ScanPage(n, without_red(document[n - 1].render(scale=settings.ocr_dpi / 72).to_pil()), settings.ocr_dpi)
+                for n in numbers
             ]
         finally:
             document.close()

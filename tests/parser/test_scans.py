@@ -174,3 +174,28 @@ def test_a_real_report_scanned_at_the_office() -> None:
     ]
     assert not certain, certain
     assert len(wrong) <= 0.05 * len(cells), sorted(wrong)
+
+
+def test_a_text_pdf_with_one_scanned_page() -> None:
+    """A text-layer report whose table-三 page was printed, signed and scanned back in: that
+    page is read by OCR, in its place, the others from their text."""
+    import pypdfium2 as pdfium
+
+    item = _pdfs()[0]
+    original = item.path.read_bytes()
+    page = page_images(original, 200)[2].convert("RGB")  # table 三
+    image_pdf = io.BytesIO()
+    page.save(image_pdf, format="PDF", resolution=200)
+    mixed = pdfium.PdfDocument(original)
+    mixed.del_page(2)
+    mixed.import_pages(pdfium.PdfDocument(image_pdf.getvalue()), index=2)
+    buffer = io.BytesIO()
+    mixed.save(buffer)
+    report = parse_document(buffer.getvalue(), "mixed.pdf")
+    t3 = {k: v for k, v in item.truth["cells"].items() if k.startswith("t3_") and v is not None}
+    sources = {report.cell_details[k].source for k in t3 if k in report.cell_details}
+    assert any(OCR_SOURCE in s for s in sources) and any(OCR_SOURCE not in s for s in sources)
+    assert sum(report.cells.get(k) == v for k, v in t3.items()) >= 0.97 * len(t3)
+    assert report.cells["t2_normative_issued"] == item.truth["cells"]["t2_normative_issued"]
+    _, _, certain = _misses(item, report)
+    assert not certain, certain
