@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlmodel import Session
 
+from services.ingest.auth import Role, create_token
+from shared.db import make_engine
 from tests.integration.stack import Servers, Stack, create_database, drop_database, running_stack, start_moto
 from tests.reference import corpus_bytes
 
@@ -45,17 +48,20 @@ def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def tokens(stack: Stack) -> dict[str, str]:
-    return {
-        "ops": stack.cli("token", "create", "--role", "ops").strip(),
-        "reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
-        "other_reviewer": stack.cli("token", "create", "--role", "reviewer").strip(),
-        "uploader": stack.cli(
-            "token", "create", "--role", "uploader", "--agency", "西工区城市改造办公室"
-        ).strip(),
-        "other_uploader": stack.cli(
-            "token", "create", "--role", "uploader", "--agency", "某县民政局"
-        ).strip(),
-    }
+    """The ops token through `nianbao token create`, as an operator makes one; the others
+    straight into the stack's database (each CLI call would start the whole app again)."""
+    made = {"ops": stack.cli("token", "create", "--role", "ops").strip()}
+    engine = make_engine(stack.env["NIANBAO_DATABASE_URL"])
+    with Session(engine) as session:
+        made |= {
+            "reviewer": create_token(session, Role.reviewer),
+            "other_reviewer": create_token(session, Role.reviewer),
+            "uploader": create_token(session, Role.uploader, ["西工区城市改造办公室"]),
+            "other_uploader": create_token(session, Role.uploader, ["某县民政局"]),
+        }
+        session.commit()
+    engine.dispose()
+    return made
 
 
 @pytest.fixture(scope="module")
