@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 import pypdfium2 as pdfium  # noqa: E402
 
 from services.parser import parse_document  # noqa: E402
-from shared.report import UNCERTAIN_BELOW  # noqa: E402
+from tests.corpus.compare import META_FIELDS, compare  # noqa: E402
 from tests.corpus.generate import build_corpus, default_corpus_dir  # noqa: E402
 from tests.corpus.scans import CONDITIONS, scanned_pdf  # noqa: E402
 
@@ -38,7 +38,7 @@ def main() -> None:
     print(f"{len(pdfs)} generated PDFs (v2021, v2019, hybrid, summary) scanned per condition")
     print(f"{'condition':10} {'cells':>6} {'exact':>8} {'wrong flagged':>14} {'wrong certain':>14} {'agency+year':>12} {'s/page':>7}")
     for condition in args.conditions.split(","):
-        cells = exact = flagged = certain = meta = pages = 0
+        cells = flagged = certain = meta = pages = 0
         seconds = 0.0
         for index, item in enumerate(pdfs):
             scan = scanned_pdf(item.path.read_bytes(), condition, seed=index)
@@ -47,19 +47,12 @@ def main() -> None:
             seconds += time.perf_counter() - start
             pages += len(pdfium.PdfDocument(scan))
             meta += (report.agency, report.year) == (item.truth["agency"], item.truth["year"])
-            named = {c for f in report.parse_findings for c in f.cells}
-            for key, want in item.truth["cells"].items():
-                if want is None:
-                    continue
-                cells += 1
-                got = report.cells.get(key)
-                if got == want:
-                    exact += 1
-                    continue
-                detail = report.cell_details.get(key)
-                doubtful = got is None or key in named or (detail is not None and detail.confidence < UNCERTAIN_BELOW)
-                flagged += doubtful
-                certain += not doubtful
+            cells += sum(v is not None for v in item.truth["cells"].values())
+            misses = [m for m in compare(item.truth, report) if m.key not in META_FIELDS]
+            doubtful = sum(m.flagged or m.got is None for m in misses)
+            flagged += doubtful
+            certain += len(misses) - doubtful
+        exact = cells - flagged - certain
         print(
             f"{condition:10} {cells:6d} {exact / cells:8.2%} {flagged:14d} {certain:14d} "
             f"{meta:>7d}/{len(pdfs):<4d} {seconds / max(pages, 1):7.2f}"

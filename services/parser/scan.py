@@ -198,7 +198,7 @@ def _cells_of(page: ScanPage, page_grids: list[PageGrid], first_table: int) -> l
 
 
 def _read_cells(cells: list[_PendingCell], deadline: Deadline) -> None:
-    """Labels with chi_sim (snapped to the template's wording), numbers twice or thrice."""
+    """Labels with chi_sim (snapped to the template's wording), numbers with two to four readings."""
     for cell in cells:
         # No ink seen is not proof of a blank (a faint or rubbed-out digit): below the
         # arithmetic's "confirmed", so a sum the cell breaks makes it suspect.
