@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check shared services tests bench
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two test processes (pytest-xdist), a test file each at a time: most of the suite waits on
+# servers and subprocesses, so two share the machine's two cores well; module fixtures
+# (one stack per file) stay whole.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
 status=$?
 set -e
 if [ $status -eq 5 ]; then

@@ -31,13 +31,21 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlmodel import Session
 
-from shared.db import session_scope
+from shared.db import get_engine, session_scope
 from shared.logs import bind_log_context
 from shared.models import STAGE_WAITING, Document, Stage, Status
 from shared.report import UnreadableDocument
 from shared.settings import get_settings
 from shared.storage import StorageError
-from shared.tracking import Claim, claim_kept_alive, claim_stage, dispatch_pending, fail_stage, finish_stage
+from shared.tracking import (
+    Claim,
+    FinishedStage,
+    claim_and_load,
+    claim_kept_alive,
+    fail_stage,
+    finish_stage,
+    send_outbox_message,
+)
 
 log = logging.getLogger("nianbao.stages")
 
@@ -86,44 +94,62 @@ def retry_countdown(retries: int) -> int:
 
 
 def run_stage(task: Task, stage: Stage, document_id: int, work: StageWork) -> None:
+    """One session, two transactions: claim and load the document; then do the work and
+    record its outcome with the next stage's outbox row. The worker sends that row itself
+    right after the commit (the sweeper sends it if this process dies first)."""
     task_id = task.request.id or f"local-{stage}-{document_id}"
     bind_log_context(document_id=document_id)  # cleared by task_postrun (shared/logs.py)
-    try:
-        claim = claim_stage(document_id, stage, task_id)
-    except TRANSIENT_ERRORS as exc:
-        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
-    if claim is None:
-        log.info("document %s: %s already done or held elsewhere", document_id, stage)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            claimed = claim_and_load(session, document_id, stage, task_id)
+        except TRANSIENT_ERRORS as exc:
+            raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
+        if claimed is None:
+            log.info("document %s: %s already done or held elsewhere", document_id, stage)
+            return
+        claim, doc = claimed
+        if claim.attempt > get_settings().max_stage_attempts:
+            fail_stage(
+                claim,
+                f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)",
+            )
+            return
+        with claim_kept_alive(claim):
+            finished = _run_claimed(task, session, claim, doc, work)
+    if finished is None or finished.next_message is None:
         return
-    if claim.attempt > get_settings().max_stage_attempts:
-        fail_stage(
-            claim,
-            f"gave up after {claim.attempt - 1} deliveries of the {stage} stage (the worker kept failing on this file)",
-        )
-        return
-    with claim_kept_alive(claim):
-        _run_claimed(task, claim, work)
     try:
-        dispatch_pending(document_id)
+        send_outbox_message(finished.next_message)
     except TRANSIENT_ERRORS:  # the outbox row stays; the sweeper sends it
         log.warning("document %s: next stage not sent yet", document_id)
 
 
-def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
+def _work_and_finish(session: Session, claim: Claim, doc: Document, work: StageWork) -> FinishedStage:
+    """The stage's work and its recorded outcome, committed together or not at all."""
     try:
-        with session_scope() as session:
-            doc = session.get(Document, claim.document_id)
-            if doc is None:
-                raise PermanentStageError("document row vanished")
-            bind_log_context(upload_id=doc.upload_id)
-            outcome = work(session, doc)
-            session.add(doc)
-            if not finish_stage(
-                session, claim, outcome.status, detail=outcome.detail, next_stage=outcome.next_stage
-            ):
-                raise _ClaimLost
+        outcome = work(session, doc)
+        session.add(doc)
+        finished = finish_stage(
+            session, claim, outcome.status, detail=outcome.detail, next_stage=outcome.next_stage
+        )
+        if finished is None:
+            raise _ClaimLost
+        session.commit()
+        return finished
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _run_claimed(
+    task: Task, session: Session, claim: Claim, doc: Document, work: StageWork
+) -> FinishedStage | None:
+    bind_log_context(upload_id=doc.upload_id)
+    try:
+        return _work_and_finish(session, claim, doc, work)
     except _ClaimLost:
         log.warning("document %s: claim on %s lost to another delivery", claim.document_id, claim.stage)
+        return None
     except DeferStage as exc:
         with session_scope() as session:
             finish_stage(session, claim, STAGE_WAITING[claim.stage], detail=f"deferred: {exc}")
@@ -143,7 +169,7 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
                 f"the {claim.stage} stage ran past its time limit of {limit} s "
                 f"{claim.attempt} times: the file is too large or too complex to process",
             )
-            return
+            return None
         log.warning("document %s: %s ran past %s s; trying once more", claim.document_id, claim.stage, limit)
         # The same task id takes its claim over on the retry (attempt + 1).
         raise task.retry(countdown=retry_countdown(task.request.retries))
@@ -154,3 +180,4 @@ def _run_claimed(task: Task, claim: Claim, work: StageWork) -> None:
     except Exception as exc:
         log.exception("document %s: %s crashed", claim.document_id, claim.stage)
         fail_stage(claim, f"internal error in {claim.stage}: {type(exc).__name__}: {exc}")
+    return None

@@ -83,9 +83,19 @@ def set_status(
     record_event(session, doc.id, status, stage=stage, detail=detail, actor=actor)
 
 
-def enqueue(session: Session, document_id: int, stage: Stage) -> None:
+def enqueue(session: Session, document_id: int, stage: Stage) -> OutboxMessage:
     """Ask for `stage` to run on the document once this transaction commits."""
-    session.add(OutboxMessage(document_id=document_id, stage=stage))
+    message = OutboxMessage(document_id=document_id, stage=stage)
+    session.add(message)
+    return message
+
+
+@dataclass
+class FinishedStage:
+    """A stage's outcome as recorded; `next_message` is the outbox row for the next stage,
+    which the worker sends itself once the transaction has committed."""
+
+    next_message: OutboxMessage | None = None
 
 
 @dataclass
@@ -108,36 +118,49 @@ def _claim_abandoned(now: datetime) -> ColumnElement[bool]:
 
 def claim_stage(document_id: int, stage: Stage, task_id: str) -> Claim | None:
     """Take the stage for this task, or return None when there is nothing to do."""
+    with session_scope() as session:
+        claimed = claim_and_load(session, document_id, stage, task_id)
+    return claimed[0] if claimed else None
+
+
+def claim_and_load(
+    session: Session, document_id: int, stage: Stage, task_id: str
+) -> tuple[Claim, Document] | None:
+    """Claim the stage and load the document in one statement (UPDATE … RETURNING), and
+    commit the claim, so other deliveries see it while the stage works. The session keeps
+    the loaded document (its sessions do not expire on commit) for the work that follows."""
     waiting, running = STAGE_WAITING[stage], STAGE_RUNNING[stage]
     now = utcnow()
-    with session_scope() as session:
-        result = session.execute(
-            update(Document)
-            .where(col(Document.id) == document_id)
-            .where(
-                or_(
-                    col(Document.status) == waiting,
-                    (col(Document.status) == running)
-                    & or_(col(Document.claim_task_id) == task_id, _claim_abandoned(now)),
-                )
-            )
-            .values(
-                status=running,
-                status_changed_at=now,
-                claim_task_id=task_id,
-                stage_started_at=now,
-                claim_heartbeat_at=now,
-                stage_attempts=Document.stage_attempts + 1,
+    claimed = session.execute(
+        update(Document)
+        .where(col(Document.id) == document_id)
+        .where(
+            or_(
+                col(Document.status) == waiting,
+                (col(Document.status) == running)
+                & or_(col(Document.claim_task_id) == task_id, _claim_abandoned(now)),
             )
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        doc = session.get(Document, document_id)
-        assert doc is not None
-        record_event(
-            session, document_id, running, stage=stage, attempt=doc.stage_attempts, actor=system_actor(stage)
+        .values(
+            status=running,
+            status_changed_at=now,
+            claim_task_id=task_id,
+            stage_started_at=now,
+            claim_heartbeat_at=now,
+            stage_attempts=Document.stage_attempts + 1,
         )
-        return Claim(document_id, stage, task_id, doc.stage_attempts)
+        .returning(Document),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    )
+    doc = claimed.scalars().first()
+    if doc is None:
+        session.rollback()
+        return None
+    record_event(
+        session, document_id, running, stage=stage, attempt=doc.stage_attempts, actor=system_actor(stage)
+    )
+    session.commit()
+    return Claim(document_id, stage, task_id, doc.stage_attempts), doc
 
 
 def finish_stage(
@@ -148,10 +171,10 @@ def finish_stage(
     detail: str = "",
     next_stage: Stage | None = None,
     error: str | None = None,
-) -> bool:
+) -> FinishedStage | None:
     """Record the stage's outcome if this task still holds the claim.
 
-    Returns False when the claim was lost (another delivery took over after the lease
+    Returns None when the claim was lost (another delivery took over after the lease
     expired); the caller's results are then discarded.
     """
     result = session.execute(
@@ -171,7 +194,7 @@ def finish_stage(
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
+        return None
     record_event(
         session,
         claim.document_id,
@@ -181,9 +204,9 @@ def finish_stage(
         detail=detail,
         actor=system_actor(claim.stage),
     )
-    if next_stage is not None:
-        enqueue(session, claim.document_id, next_stage)
-    return True
+    if next_stage is None:
+        return FinishedStage()
+    return FinishedStage(enqueue(session, claim.document_id, next_stage))
 
 
 @contextmanager
@@ -237,28 +260,33 @@ def dispatch_pending(document_id: int | None = None, *, older_than: float = 0.0)
         pending = list(session.exec(query.limit(500)))
     sent = 0
     for message in pending:
-        try:
-            celery_app.send_task(
-                TASK_NAMES[message.stage],
-                args=[message.document_id],
-                queue=message.stage.value,
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0.2},
-            )
-        except Exception as exc:  # broker down: the sweeper tries again
-            log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
+        if not send_outbox_message(message):
             break
-        with session_scope() as session:
-            row = session.get(OutboxMessage, message.id)
-            doc = session.get(Document, message.document_id)
-            if row is not None:
-                row.sent_at = utcnow()
-                session.add(row)
-            if doc is not None:
-                doc.last_enqueued_at = utcnow()
-                session.add(doc)
         sent += 1
     return sent
+
+
+def send_outbox_message(message: OutboxMessage) -> bool:
+    """Send one committed outbox row to its stage's queue and mark it sent; False (the row
+    kept for the sweeper) when the broker is away."""
+    try:
+        celery_app.send_task(
+            TASK_NAMES[message.stage],
+            args=[message.document_id],
+            queue=message.stage.value,
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2},
+        )
+    except Exception as exc:  # broker down: the sweeper tries again
+        log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
+        return False
+    now = utcnow()
+    with session_scope() as session:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(sent_at=now))
+        session.execute(
+            update(Document).where(col(Document.id) == message.document_id).values(last_enqueued_at=now)
+        )
+    return True
 
 
 def requeue_stuck(now: datetime | None = None) -> list[int]:

@@ -25,6 +25,7 @@ Styles (each cycles through v2021 agency, v2019, hybrid summary and v2021 summar
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import random
@@ -158,8 +159,18 @@ def build_corpus(
 ) -> list[CorpusItem]:
     """Render every style `per_style` times into `out_dir`; reuses the files of an identical earlier build.
 
-    Styles that need LibreOffice are left out when `soffice` is not installed.
+    Styles that need LibreOffice are left out when `soffice` is not installed. Test
+    processes running side by side build one at a time: the second finds the first's files.
     """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (out_dir.parent / ".corpus-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_corpus(out_dir, per_style=per_style, seed=seed, styles=styles)
+
+
+def _build_corpus(
+    out_dir: Path, *, per_style: int, seed: int, styles: tuple[str, ...] | None = None
+) -> list[CorpusItem]:
     chosen = [STYLES_BY_NAME[name] for name in styles] if styles else list(STYLES)
     chosen = [s for s in chosen if not s.needs_soffice or soffice_available()]
     key = {

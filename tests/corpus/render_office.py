@@ -6,6 +6,7 @@ format for all files of a corpus build.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 
 # A private profile: a user's running LibreOffice (or another build) must not lock ours.
 PROFILE = "file:///tmp/lo_corpus"
+# One soffice at a time on that profile: test processes running side by side share it.
+PROFILE_LOCK = Path("/tmp/lo_corpus.lock")
 TIMEOUT_SECONDS = 600
 
 
@@ -47,7 +50,9 @@ def convert_batch(docx_files: dict[str, bytes], target: str, source_suffix: str 
             str(output),
             *sorted(str(p) for p in source.iterdir()),
         ]
-        subprocess.run(command, check=True, timeout=TIMEOUT_SECONDS, capture_output=True)
+        with PROFILE_LOCK.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            subprocess.run(command, check=True, timeout=TIMEOUT_SECONDS, capture_output=True)
         converted = {stem: output / f"{stem}.{target}" for stem in docx_files}
         missing = [stem for stem, path in converted.items() if not path.exists()]
         if missing:

@@ -53,7 +53,8 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.2, what: str 
 
 
 def compose_services() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]  # type: ignore[no-any-return]
+    services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    return services
 
 
 @dataclass

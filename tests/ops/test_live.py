@@ -130,8 +130,12 @@ def test_summary_equals_database_and_redis_while_workers_are_down(
         events = db_rows(
             stack, "SELECT status, at FROM documentevent WHERE document_id = %s ORDER BY id", doc_id
         )
-        received, claimed, finished = events[0][1], events[1][1], events[2][1]
-        assert [e[0] for e in events[:2]] == ["received", "parsing"]
+        statuses = [e[0] for e in events]
+        # The sweeper may have re-sent the waiting message meanwhile ("received" again):
+        # the wait runs from the first "received" to the claim.
+        assert statuses[0] == "received" and "parsing" in statuses
+        claim = statuses.index("parsing")
+        received, claimed, finished = events[0][1], events[claim][1], events[claim + 1][1]
         waits.append(round((claimed - received).total_seconds(), 3))
         run_times.append(round((finished - claimed).total_seconds(), 3))
     assert [parse["queue_wait_seconds"]["p50"], parse["queue_wait_seconds"]["p95"]] == sorted(waits)
