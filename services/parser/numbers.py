@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.parser.normalize import squeeze, to_simplified, width_fold
 
@@ -104,6 +105,9 @@ def chinese_numeral_value(text: str) -> int | None:
     return section + (digit or 0)
 
 
+# Cached: a report's tokens are read many times over (rows, candidates, checks), and
+# cells repeat across reports ("0", "/"); a reading is immutable.
+@lru_cache(maxsize=16384)
 def read_number(raw: str) -> NumberReading:
     """Read one cell. Never guesses: an unreadable cell has value None and a `problem`."""
     text = width_fold(raw).strip()
