@@ -124,7 +124,13 @@ def token_revoke(token: Annotated[str, typer.Argument(help="The token as it was 
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes; one per core takes uploads in parallel")
+    ] = 1,
+) -> None:
     """Run the ingest API (and, in the embedded deployment, the portal)."""
     import uvicorn
 
@@ -141,6 +147,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         log_level="info",
         log_config=None,
     )

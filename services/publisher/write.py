@@ -1,8 +1,11 @@
 """Mirror a set of portal files into an object store, touching only what changed.
 
-The store keeps a manifest (path → SHA-256 of the content) written after every run, so
+The store keeps manifests (path → SHA-256 of the content) written after every run, so
 a run with the same files writes nothing, and a file that is no longer produced (a
-report removed from the index, a year without reports) is deleted. Pages deeper in the
+report removed from the index, a year without reports) is deleted. One manifest per
+report directory (`reports/<slug>/.manifest.json`) and one for the site pages
+(`manifest.json`): publishing a report reads and writes its own, so its cost does not
+grow with the archive. Pages deeper in the
 tree are written before the top-level pages that link to them, and deletions come last,
 so a visitor never follows a fresh link to a missing page.
 """
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 
 from shared.storage import ObjectNotFound, ObjectStore
 
-MANIFEST_KEY = "manifest.json"
+MANIFEST_KEY = "manifest.json"  # the site pages' manifest (every file outside a report directory)
+REPORT_MANIFEST = ".manifest.json"  # each report directory's own
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
@@ -42,14 +46,58 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_manifest(store: ObjectStore) -> dict[str, str]:
+def _manifest_key(area: str | None) -> str:
+    """Where the manifest of an area lives: None is the site pages, a slug a report directory."""
+    return MANIFEST_KEY if area is None else f"reports/{area}/{REPORT_MANIFEST}"
+
+
+def _area_of(path: str) -> str | None:
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "reports" else None
+
+
+def read_manifest(store: ObjectStore, area: str | None = None) -> dict[str, str]:
     try:
-        manifest = json.loads(store.get(MANIFEST_KEY))
+        manifest = json.loads(store.get(_manifest_key(area)))
     except ObjectNotFound:
         return {}
     except ValueError:  # damaged: rewrite everything rather than trust it
         return {}
     return {str(path): str(digest) for path, digest in manifest.get("files", {}).items()}
+
+
+def _write_manifest(store: ObjectStore, area: str | None, entries: Mapping[str, str]) -> None:
+    key = _manifest_key(area)
+    if not entries and area is not None:
+        store.delete(key)
+        return
+    manifest = {"files": dict(sorted(entries.items()))}
+    store.put(key, json.dumps(manifest, indent=0).encode("utf-8"), "application/json")
+
+
+def _split_legacy_manifest(store: ObjectStore) -> None:
+    """Stores written before the manifest was split hold every path in `manifest.json`:
+    give each report directory its own manifest, once."""
+    entries = read_manifest(store)
+    by_area: dict[str | None, dict[str, str]] = {}
+    for path, digest in entries.items():
+        by_area.setdefault(_area_of(path), {})[path] = digest
+    if set(by_area) <= {None}:
+        return
+    for area, area_entries in by_area.items():
+        if area is not None and not store.exists(_manifest_key(area)):
+            _write_manifest(store, area, area_entries)
+    _write_manifest(store, None, by_area.get(None, {}))
+
+
+def _areas(store: ObjectStore, only_reports: Collection[str] | None, site_pages: bool) -> list[str | None]:
+    """The manifests a run must read: its report directories (every one on a full run) and,
+    unless it writes report directories only, the site pages'."""
+    if only_reports is not None:
+        return [*(([None]) if site_pages else []), *sorted(set(only_reports))]
+    suffix = f"/{REPORT_MANIFEST}"
+    slugs = {key.split("/")[1] for key in store.list("reports/") if key.endswith(suffix)}
+    return [None, *sorted(slugs)]
 
 
 def _write_order(path: str) -> tuple[int, str]:
@@ -72,13 +120,17 @@ def write_site(
     `site_pages=False` narrows it to those reports' directories (the site pages are then
     rebuilt by a later run with `only_reports=[]`).
     """
-    if MANIFEST_KEY in files:
-        raise ValueError(f"{MANIFEST_KEY} is reserved for the publisher's manifest")
+    reserved = [path for path in files if path == MANIFEST_KEY or path.endswith(f"/{REPORT_MANIFEST}")]
+    if reserved:
+        raise ValueError(f"{reserved[0]} is reserved for the publisher's manifests")
     in_scope = _scope(only_reports, site_pages)
     stray = [path for path in files if not in_scope(path)]
     if stray:
         raise ValueError(f"files outside the reports being written: {stray[:3]}")
-    previous = read_manifest(store)
+    _split_legacy_manifest(store)
+    areas = _areas(store, only_reports, site_pages)
+    before = {area: read_manifest(store, area) for area in areas}
+    previous = {path: digest for entries in before.values() for path, digest in entries.items()}
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]
     for path in sorted(changed, key=_write_order):
@@ -86,10 +138,12 @@ def write_site(
     removed = sorted(path for path in previous if path not in current and in_scope(path))
     for path in removed:
         store.delete(path)
-    if changed or removed:
-        kept = {path: digest for path, digest in previous.items() if not in_scope(path)}
-        manifest = {"files": dict(sorted({**kept, **current}.items()))}
-        store.put(MANIFEST_KEY, json.dumps(manifest, indent=0).encode("utf-8"), "application/json")
+    after: dict[str | None, dict[str, str]] = {area: {} for area in areas}
+    for path, digest in current.items():
+        after.setdefault(_area_of(path), {})[path] = digest
+    for area, entries in after.items():
+        if entries != before.get(area, {}):
+            _write_manifest(store, area, entries)
     return WriteResult(written=len(changed), unchanged=len(current) - len(changed), deleted=len(removed))
 
 

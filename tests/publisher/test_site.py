@@ -16,7 +16,7 @@ from services.publisher import (
     write_site,
 )
 from services.publisher.site import report_figures
-from services.publisher.write import MANIFEST_KEY
+from services.publisher.write import MANIFEST_KEY, REPORT_MANIFEST
 from shared.storage import LocalStore
 from tests.publisher.factories import portal_report, real_truth, synthetic_reports
 from tests.publisher.htmlcells import read_cells
@@ -49,6 +49,8 @@ def test_write_removes_files_no_longer_produced(tmp_path):
     assert store.get("a.html") == b"a2"
     with pytest.raises(ValueError):
         write_site(store, {MANIFEST_KEY: b"{}"})
+    with pytest.raises(ValueError):
+        write_site(store, {f"reports/x/{REPORT_MANIFEST}": b"{}"})
 
 
 def test_supersede_new_version_is_current_old_is_history(tmp_path):
@@ -244,6 +246,62 @@ def test_partial_write_publishes_one_report_and_leaves_the_others(tmp_path):
     assert write_site(store, build_portal(reports)).written == 0
     with pytest.raises(ValueError):
         write_site(store, report_files(reports[1]), only_reports=[changed.slug])
+
+
+class CountingStore(LocalStore):
+    """A local store that remembers which manifests were read and written."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.manifests_read: list[str] = []
+        self.manifests_written: list[str] = []
+
+    def get(self, key):
+        if key.endswith(MANIFEST_KEY):
+            self.manifests_read.append(key)
+        return super().get(key)
+
+    def put(self, key, data, content_type="application/octet-stream"):
+        if key.endswith(MANIFEST_KEY):
+            self.manifests_written.append(key)
+        super().put(key, data, content_type)
+
+
+def test_publishing_a_report_touches_its_own_manifest_only(tmp_path):
+    reports = synthetic_reports(12)
+    store = CountingStore(tmp_path)
+    write_site(store, build_portal(reports))
+    store.manifests_read.clear(), store.manifests_written.clear()
+    changed = reports[3]
+    changed.retraction = Retraction(datetime(2025, 1, 1), "重复上传")
+    own = f"reports/{changed.slug}/{REPORT_MANIFEST}"
+    write_site(store, report_files(changed), only_reports=[changed.slug], site_pages=False)
+    # The site pages' manifest is read (a store of an older release keeps all in it), never
+    # another report's; only its own is written.
+    assert set(store.manifests_read) == {MANIFEST_KEY, own}
+    assert store.manifests_written == [own]
+    # Everything stays known: the site refresh and a full run afterwards agree.
+    assert write_site(store, site_files(reports), only_reports=[]).written > 0
+    assert write_site(store, build_portal(reports)).written == 0
+
+
+def test_a_store_with_one_manifest_of_everything_is_split_once(tmp_path):
+    reports = synthetic_reports(4)
+    store = LocalStore(tmp_path)
+    files = build_portal(reports)
+    write_site(store, files)
+    # As an older release left it: every path in manifest.json, no report manifests.
+    everything = {}
+    for key in list(store.list()):
+        if key == MANIFEST_KEY or key.endswith(REPORT_MANIFEST):
+            everything |= json.loads(store.get(key))["files"]
+            store.delete(key)
+    store.put(MANIFEST_KEY, json.dumps({"files": everything}).encode())
+    assert write_site(store, files).written == 0
+    shards = [key for key in store.list() if key.endswith(REPORT_MANIFEST)]
+    assert len(shards) == len(reports)
+    site = json.loads(store.get(MANIFEST_KEY))["files"]
+    assert not any(path.startswith("reports/") and path.count("/") >= 2 for path in site)
 
 
 def test_coverage_shows_the_current_reporting_year_before_anyone_published():
