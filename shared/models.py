@@ -7,6 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.orm import defer
+from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import Field, SQLModel
 
 
@@ -294,3 +296,9 @@ class CopyBucket(SQLModel, table=True):
     bucket: str = Field(primary_key=True, max_length=16)
     band: int = Field(primary_key=True)
     document_id: int = Field(primary_key=True, foreign_key="document.id", index=True)
+
+
+def without_bulky_columns() -> list[ExecutableOption]:
+    """Query options leaving a document's JSON columns unloaded (its parse result alone is
+    about 50 KB): lists and status polls show none of them and are read far more often."""
+    return [defer(Document.parsed), defer(Document.findings), defer(Document.text_signature)]  # type: ignore[arg-type]

@@ -174,3 +174,31 @@ def test_uploads_are_stored_from_the_request_file_not_read_whole(
     document = answer.json()["documents"][0]
     stored = api.data_dir / "storage" / "nianbao-raw" / "raw" / document["sha256"][:2] / document["sha256"]
     assert stored.read_bytes() == data and document["size"] == len(data)
+
+
+def test_lists_and_status_polls_leave_the_parse_result_in_the_database(api: Api) -> None:
+    """A parse result is about 50 KB: the list, upload and status-poll reads must not fetch it."""
+    from sqlalchemy import event
+
+    from shared import db
+
+    upload = api.client.post(
+        "/api/v1/uploads", headers=api.headers(), files=[("files", ("a.txt", b"report"))]
+    ).json()
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for path in ("/api/v1/documents", f"/api/v1/uploads/{upload['upload_id']}"):
+            assert api.client.get(path, headers=api.headers()).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    document_reads = [s for s in statements if "FROM document" in s and "document.filename" in s]
+    assert len(document_reads) >= 2, statements
+    for statement in document_reads:
+        for bulky in ("document.parsed", "document.findings", "document.text_signature"):
+            assert bulky not in statement

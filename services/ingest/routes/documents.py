@@ -21,6 +21,7 @@ from shared.models import (
     Status,
     Upload,
     iso,
+    without_bulky_columns,
 )
 from shared.tracking import dispatch_pending
 
@@ -110,7 +111,7 @@ def list_documents(
     page: Annotated[int, Query(ge=1, le=MAX_DB_INT // 500)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    query = select(Document)
+    query = select(Document).options(*without_bulky_columns())
     if status_filter is not None:
         query = query.where(Document.status == status_filter)
     if agency:
@@ -131,7 +132,8 @@ def list_documents(
     if principal.role == Role.uploader:
         query = query.where(col(Document.agency_key).in_(principal.agencies))
     with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        counted = query.with_only_columns(col(Document.id)).subquery()
+        total = session.exec(select(func.count()).select_from(counted)).one()
         rows = session.exec(
             query.order_by(col(Document.id).desc()).offset((page - 1) * per_page).limit(per_page)
         ).all()

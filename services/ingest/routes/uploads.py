@@ -9,7 +9,7 @@ from services.ingest.auth import Principal, Role, require
 from services.ingest.receiving import IdempotencyConflict, IncomingFile, document_summary, receive
 from services.ingest.schemas import NO_NUL, UploadReceipt, UploadView, errors
 from shared.db import session_scope
-from shared.models import Document, Upload, iso
+from shared.models import Document, Upload, iso, without_bulky_columns
 from shared.settings import get_settings
 from shared.storage import open_store
 
@@ -81,7 +81,10 @@ def get_upload(
         if upload is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such upload")
         docs = session.exec(
-            select(Document).where(Document.upload_id == upload_id).order_by(col(Document.id))
+            select(Document)
+            .options(*without_bulky_columns())
+            .where(Document.upload_id == upload_id)
+            .order_by(col(Document.id))
         ).all()
         visible = [d for d in docs if principal.can_see(d)]
         if principal.role == Role.uploader and upload.token_id != principal.token_id and not visible:

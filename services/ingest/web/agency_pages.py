@@ -25,7 +25,7 @@ from services.ingest.web.progress import SETTLED_FOR_AGENCY, STATUS_LABELS, prog
 from services.ingest.web.rendering import ENVIRONMENT, chooser, language_of, page
 from services.ingest.web.tables import figures_of, labels_of, render_desk_tables, report_of
 from shared.db import session_scope
-from shared.models import Document, DocumentEvent, Status
+from shared.models import Document, DocumentEvent, Status, without_bulky_columns
 from shared.report import SECTION_TITLES, Finding, ParsedReport
 from shared.settings import get_settings
 from shared.storage import open_store
@@ -136,7 +136,8 @@ def statuses(
 ) -> dict[str, Any]:
     wanted = [int(i) for i in ids.split(",")][:200]
     with session_scope() as session:
-        docs = session.exec(select(Document).where(col(Document.id).in_(wanted))).all()
+        query = select(Document).options(*without_bulky_columns()).where(col(Document.id).in_(wanted))
+        docs = session.exec(query).all()
         visible = {d.id: status_view(d) for d in docs if user.principal.can_see(d)}
     return {"documents": [visible[i] for i in wanted if i in visible]}
 
@@ -279,7 +280,15 @@ def document_page(request: Request, document_id: int, user: DeskUser) -> HTMLRes
     )
     labels = labels_of(report) if report is not None else {}
     state = DocumentPage(
-        doc, user.principal, user.csrf_token, language_of(request), report, findings, events, request.url.query, labels
+        doc,
+        user.principal,
+        user.csrf_token,
+        language_of(request),
+        report,
+        findings,
+        events,
+        request.url.query,
+        labels,
     )
     panels = [html for panel in DOCUMENT_PANELS if (html := panel(state)) is not None]
     parsed: ParsedReport | None = report.parsed if report is not None else None
