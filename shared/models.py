@@ -188,6 +188,10 @@ class Publication(SQLModel, table=True):
     location: str  # portal path of the report page
     retracted_at: datetime | None = None
     retract_reason: str | None = None
+    # The few KB of the parse result the site-wide pages read (its cells and date; see
+    # services/publisher/tasks.py `site_part_of`), so a site refresh over the whole archive
+    # does not load every report's whole parse result.
+    site_part: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class PortalState(SQLModel, table=True):

@@ -31,7 +31,17 @@ from services.publisher import (
 from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.db import session_scope
-from shared.models import Document, PortalState, Publication, Stage, Status, WebhookDelivery, utcnow
+from shared.models import (
+    Document,
+    PortalState,
+    Publication,
+    RegisteredAgency,
+    Stage,
+    Status,
+    WebhookDelivery,
+    utcnow,
+    without_bulky_columns,
+)
 from shared.report import Finding, ParsedReport
 from shared.settings import get_settings
 from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, retry_countdown, run_stage
@@ -138,12 +148,16 @@ def portal_report(
     earlier: list[PortalReport],
     publication: Publication | None = None,
     government: str | None = None,
+    site_part: ParsedReport | None = None,
 ) -> PortalReport:
     """The portal's view of a document; `raw=None` leaves the original file out (site-wide
-    pages do not need it)."""
-    if doc.parsed is None or doc.agency is None or doc.year is None or doc.id is None:
+    pages do not need it). `site_part`: only what the site-wide pages read of the parse
+    result (`_current_reports`), in place of the document's whole parse and findings."""
+    if site_part is None and doc.parsed is None:
+        raise PermanentStageError("an approved report needs its parse result to be published")
+    if doc.agency is None or doc.year is None or doc.id is None:
         raise PermanentStageError("an approved report needs its agency and year to be published")
-    parsed = ParsedReport.from_json(doc.parsed)
+    parsed = site_part or ParsedReport.from_json(doc.parsed or {})
     retraction = None
     if publication is not None and publication.retracted_at is not None:
         retraction = Retraction(publication.retracted_at, publication.retract_reason or "")
@@ -162,7 +176,7 @@ def portal_report(
         parsed=parsed,
         superseded_versions=earlier,
         retraction=retraction,
-        findings=[Finding.from_json(f) for f in doc.findings or []],
+        findings=[] if site_part is not None else [Finding.from_json(f) for f in doc.findings or []],
         series_agency=doc.agency_norm,
     )
 
@@ -187,18 +201,41 @@ def _newer_publication(session: Session, doc: Document) -> Document | None:
     return session.exec(query.order_by(col(Publication.version).desc())).first()
 
 
+# What the site-wide pages read of a parse result: its cells and date, and whether it prints
+# the hybrid （六）其他处理 row (PortalReport.is_hybrid). A few KB of its ≈ 56 KB; kept on the
+# publication (migration 0011 fills it for older ones with the same selection).
+_SITE_PART_FIELDS = ("cells", "published_on", "report_kind", "report_format")
+_HYBRID_DETAILS = ("t3_other_all__natural", "t3_other_all__total")
+
+
+def site_part_of(parsed: dict[str, Any]) -> dict[str, Any]:
+    part = {name: parsed.get(name) for name in _SITE_PART_FIELDS}
+    details = parsed.get("cell_details") or {}
+    part["cell_details"] = {key: details[key] for key in _HYBRID_DETAILS if key in details}
+    return part
+
+
 def _current_reports(session: Session) -> list[PortalReport]:
     """Every agency-year's current published report, for the index, search, coverage,
-    statistics and open-data pages (retracted ones too: the pages leave them out)."""
+    statistics and open-data pages (retracted ones too: the pages leave them out).
+
+    Reads each publication's `site_part`, not the document's whole parse result and
+    findings: a refresh reads the whole archive, so its cost per report must stay small."""
     rows = session.exec(
         select(Document, Publication)
+        .options(*without_bulky_columns())
         .join(Publication, col(Publication.document_id) == col(Document.id))
         .where(Document.status == Status.published)
     ).all()
-    return [
-        portal_report(row, None, [], publication, government_of(session, row.agency_norm))
-        for row, publication in rows
-    ]
+    governments = dict(session.exec(select(RegisteredAgency.name_norm, RegisteredAgency.government)).all())
+    reports = []
+    for doc, publication in rows:
+        # A publication written before its site part existed: from the whole parse, once.
+        site_part = publication.site_part or site_part_of(doc.parsed or {})
+        government = governments.get(doc.agency_norm or "")
+        parsed = ParsedReport.from_json({k: v for k, v in site_part.items() if v is not None})
+        reports.append(portal_report(doc, None, [], publication, government, parsed))
+    return reports
 
 
 def write_report_pages(session: Session, doc: Document) -> PortalReport:
@@ -213,8 +250,12 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
         portal_report(d, raw, [], _publication(session, d.id or 0), government)
         for d in _earlier_publications(session, doc)
     ]
-    report = portal_report(doc, raw, earlier, _publication(session, doc.id or 0), government)
+    publication = _publication(session, doc.id or 0)
+    report = portal_report(doc, raw, earlier, publication, government)
     write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False)
+    if publication is not None:  # a re-parse (ops reprocess) may have changed the report
+        publication.site_part = site_part_of(doc.parsed or {})
+        session.add(publication)
     return report
 
 
@@ -241,6 +282,7 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
                 year=report.year,
                 version=report.version,
                 location=location,
+                site_part=site_part_of(doc.parsed or {}),
             )
         )
     for older in _earlier_publications(session, doc):

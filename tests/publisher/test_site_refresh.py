@@ -1,0 +1,142 @@
+"""The site refresh reads only part of each parse result from the database: the pages it
+makes must be the ones the whole parse results make (SQLite and PostgreSQL evaluate the
+JSON paths differently, so both)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlmodel import col, select
+
+from services.agencies import government_of
+from services.parser import parse_document
+from services.publisher import site_files
+from services.publisher.tasks import _current_reports, portal_report, site_part_of
+from shared import db as shared_db
+from shared.db import get_engine, session_scope, upgrade_schema
+from shared.models import Document, Publication, Status, Upload
+from shared.settings import get_settings
+from tests.corpus.generate import render_fast
+from tests.corpus.truth import random_truth
+from tests.integration.stack import create_database, drop_database
+
+VARIANTS = [("v2021", False), ("v2021", True), ("v2019", False)] * 2
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
+    name = None
+    if request.param == "postgresql":
+        try:
+            name, url = create_database()
+        except psycopg.OperationalError as exc:
+            pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
+        monkeypatch.setenv("NIANBAO_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_schema()
+    yield
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    if name is not None:
+        drop_database(name)
+
+
+def publish_rows() -> None:
+    rng = random.Random(12)
+    with session_scope() as session:
+        session.add(Upload(id="u1"))
+        session.flush()
+        for index, (report_format, hybrid) in enumerate(VARIANTS):
+            truth = random_truth(rng, report_format=report_format, hybrid=hybrid)  # type: ignore[arg-type]
+            style = "txt_tab_seed" if index % 2 else "html_trs_utf8"
+            report = parse_document(*reversed(render_fast(truth, style)))
+            doc = Document(
+                upload_id="u1",
+                filename=f"{index}.txt",
+                size=1,
+                sha256=f"{index}",
+                storage_key="",
+                status=Status.published,
+                agency=report.agency,
+                agency_norm=report.agency,
+                year=report.year,
+                parsed=report.to_json(),
+                findings=[],
+                version=1,
+            )
+            session.add(doc)
+            session.flush()
+            assert doc.id is not None and report.agency and report.year
+            location = f"reports/{doc.id}/index.html"
+            session.add(
+                Publication(
+                    document_id=doc.id,
+                    agency_norm=report.agency,
+                    year=report.year,
+                    version=1,
+                    location=location,
+                )
+            )
+
+
+def test_the_site_pages_from_part_of_each_parse_equal_those_from_the_whole(database: None) -> None:
+    publish_rows()
+    with session_scope() as session:
+        light = _current_reports(session)
+        rows = session.exec(
+            select(Document, Publication).join(Publication, col(Publication.document_id) == col(Document.id))
+        ).all()
+        whole = [portal_report(d, None, [], p, government_of(session, d.agency_norm)) for d, p in rows]
+    assert sum(report.is_hybrid for report in whole) == 2
+    hybrid = {r.document_id: r.is_hybrid for r in whole}
+    assert {r.document_id: r.is_hybrid for r in light} == hybrid
+    as_of = date(2026, 12, 4)
+    assert site_files(light, as_of=as_of) == site_files(whole, as_of=as_of)
+
+
+def test_the_migration_fills_the_site_part_as_publishing_does(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    config = Config()
+    config.set_main_option("script_location", str(Path(shared_db.__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0010_copy_buckets")
+    truth = random_truth(random.Random(3), report_format="v2021", hybrid=True)
+    parsed = parse_document(*reversed(render_fast(truth, "txt_tab_seed"))).to_json()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO upload (id, created_at) VALUES ('u', '2025-01-01')"))
+        conn.execute(
+            text(
+                "INSERT INTO document (id, upload_id, filename, size, sha256, storage_key, status,"
+                " status_changed_at, received_at, agency_key, stage_attempts, parsed)"
+                " VALUES (1, 'u', 'a.txt', 1, 'x', '', 'PUBLISHED', '2025-01-01', '2025-01-01', '', 0, :parsed)"
+            ),
+            {"parsed": json.dumps(parsed, ensure_ascii=False)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO publication (document_id, agency_norm, year, version, published_at,"
+                " published_by, location) VALUES (1, 'a', 2025, 1, '2025-01-01', 'pipeline', 'x')"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        [stored] = conn.execute(text("SELECT site_part FROM publication")).one()
+    engine.dispose()
+    assert json.loads(stored) == site_part_of(parsed)
+    assert json.loads(stored)["cell_details"]  # the hybrid row's details came along
