@@ -39,60 +39,41 @@ def parse_results(count: int) -> list[dict[str, object]]:
     return results
 
 
+DOCUMENT_COLUMNS = (
+    "id, upload_id, filename, size, sha256, storage_key, status, status_changed_at, received_at,"
+    " agency_key, agency, agency_norm, year, version, parsed, findings, stage_attempts"
+)
+PUBLICATION_COLUMNS = (
+    "document_id, agency_norm, year, version, location, published_at, published_by, site_part"
+)
+
+
 def load_rows(url: str, reports: int, parsed: list[dict[str, object]]) -> None:
     """Documents and publications by COPY (as publishing writes them): as many agencies as
     reports, one year."""
     from services.publisher.tasks import site_part_of
 
+    texts = [json.dumps(p, ensure_ascii=False) for p in parsed]
     parts = [json.dumps(site_part_of(p), ensure_ascii=False) for p in parsed]
+    agencies = {i: f"基准县第{i}局" for i in range(1, reports + 1)}
+    documents = (
+        (i, "bench", f"{i}.txt", 1, f"{i:064x}", "", "published", "now", "now", *[name] * 3, 2025, 1)
+        + (texts[i % len(texts)], "[]", 0)
+        for i, name in agencies.items()
+    )
+    publications = (
+        (i, name, 2025, 1, f"reports/{i}/index.html", "now", "system", parts[i % len(parts)])
+        for i, name in agencies.items()
+    )
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("INSERT INTO upload (id, created_at) VALUES ('bench', now())")
-        with conn.cursor().copy(
-            "COPY document (id, upload_id, filename, size, sha256, storage_key, status, status_changed_at,"
-            " received_at, agency_key, agency, agency_norm, year, version, parsed, findings, stage_attempts)"
-            " FROM STDIN"
-        ) as copy:
-            for i in range(1, reports + 1):
-                agency = f"基准县第{i}局"
-                copy.write_row(
-                    (
-                        i,
-                        "bench",
-                        f"{i}.txt",
-                        1,
-                        f"{i:064x}",
-                        "",
-                        "published",
-                        "now",
-                        "now",
-                        agency,
-                        agency,
-                        agency,
-                        2025,
-                        1,
-                        json.dumps(parsed[i % len(parsed)], ensure_ascii=False),
-                        "[]",
-                        0,
-                    )
-                )
-        with conn.cursor().copy(
-            "COPY publication (document_id, agency_norm, year, version, location, published_at, published_by,"
-            " site_part)"
-            " FROM STDIN"
-        ) as copy:
-            for i in range(1, reports + 1):
-                copy.write_row(
-                    (
-                        i,
-                        f"基准县第{i}局",
-                        2025,
-                        1,
-                        f"reports/{i}/index.html",
-                        "now",
-                        "system",
-                        parts[i % len(parts)],
-                    )
-                )
+        for table, columns, rows in (
+            ("document", DOCUMENT_COLUMNS, documents),
+            ("publication", PUBLICATION_COLUMNS, publications),
+        ):
+            with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
 
 
 def measure(url: str) -> dict[str, float]:

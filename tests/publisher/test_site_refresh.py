@@ -19,36 +19,30 @@ from services.parser import parse_document
 from services.publisher import site_files
 from services.publisher.tasks import _current_reports, portal_report, site_part_of
 from shared import db as shared_db
-from shared.db import get_engine, session_scope, upgrade_schema
+from shared.db import session_scope
 from shared.models import Document, Publication, Status, Upload
-from shared.settings import get_settings
 from tests.corpus.generate import render_fast
 from tests.corpus.truth import random_truth
+from tests.databases import migrated_database
 from tests.integration.stack import create_database, drop_database
 
 VARIANTS = [("v2021", False), ("v2021", True), ("v2019", False)] * 2
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    name = None
-    if request.param == "postgresql":
-        try:
-            name, url = create_database()
-        except psycopg.OperationalError as exc:
-            pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
-        monkeypatch.setenv("NIANBAO_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    if name is not None:
+def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.param == "sqlite":
+        with migrated_database(monkeypatch, tmp_path):
+            yield
+        return
+    try:
+        name, url = create_database()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
+    try:
+        with migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url):
+            yield
+    finally:
         drop_database(name)
 
 

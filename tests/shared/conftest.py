@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.db import get_engine, upgrade_schema
-from shared.settings import get_settings
+from tests.databases import migrated_database
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NIANBAO_MAX_STAGE_ATTEMPTS", "3")  # the poison-file test counts to it
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    # NIANBAO_MAX_STAGE_ATTEMPTS: the poison-file test counts to it.
+    with migrated_database(monkeypatch, tmp_path, NIANBAO_MAX_STAGE_ATTEMPTS="3"):
+        yield

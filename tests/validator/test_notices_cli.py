@@ -9,21 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
-from shared.db import get_engine, session_scope, upgrade_schema
+from shared.db import session_scope
 from shared.models import Document, Upload
-from shared.settings import get_settings
+from tests.databases import migrated_database
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_schema()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    with migrated_database(monkeypatch, tmp_path):
+        yield
 
 
 def _notice(rule: str) -> dict[str, str]:
