@@ -151,8 +151,8 @@ def _run_claimed(
         log.warning("document %s: claim on %s lost to another delivery", claim.document_id, claim.stage)
         return None
     except DeferStage as exc:
-        with session_scope() as session:
-            finish_stage(session, claim, STAGE_WAITING[claim.stage], detail=f"deferred: {exc}")
+        with session_scope() as waiting:  # the stage's own session was rolled back
+            finish_stage(waiting, claim, STAGE_WAITING[claim.stage], detail=f"deferred: {exc}")
         retries = task.request.retries
         countdown = min(retry_countdown(retries), DEFER_COUNTDOWN_MAX)
         # Not a failure: the retry budget of transient faults does not apply.

@@ -5,9 +5,9 @@ a run with the same files writes nothing, and a file that is no longer produced 
 report removed from the index, a year without reports) is deleted. One manifest per
 report directory (`reports/<slug>/.manifest.json`) and one for the site pages
 (`manifest.json`): publishing a report reads and writes its own, so its cost does not
-grow with the archive. Pages deeper in the
-tree are written before the top-level pages that link to them, and deletions come last,
-so a visitor never follows a fresh link to a missing page.
+grow with the archive. Pages deeper in the tree are written before the top-level pages
+that link to them, and deletions come last, so a visitor never follows a fresh link to a
+missing page.
 """
 
 from __future__ import annotations
