@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from celery import Task
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -36,6 +36,8 @@ VERDICT_STATUS = {
     "needs_review": Status.needs_review,
     "rejected": Status.rejected,
 }
+MAX_COPY_CANDIDATES = 50  # reports a copy check compares in full, the nearest first
+
 # Reports that count as an agency's word for a year (a failed or duplicate upload does not).
 STANDING = (
     Status.parsed,
@@ -248,19 +250,27 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     buckets = band_buckets(doc.text_signature or [])
     if doc.year is None or not buckets:
         return None
-    wanted = set(buckets)
-    found = session.exec(
-        select(CopyBucket.document_id, CopyBucket.band, CopyBucket.bucket).where(
-            CopyBucket.year == doc.year, col(CopyBucket.bucket).in_([bucket for _, bucket in buckets])
+    # The reports sharing the most bands are the nearest: a boilerplate text that shares
+    # buckets with thousands of reports is compared with these only, so the check stays
+    # bounded however many reports of the year share its phrases.
+    shared = func.count().label("shared")
+    nearest = session.exec(
+        select(CopyBucket.document_id, shared)
+        .where(
+            CopyBucket.year == doc.year,
+            tuple_(col(CopyBucket.band), col(CopyBucket.bucket)).in_(buckets),
+            col(CopyBucket.document_id) != doc.id,
         )
+        .group_by(col(CopyBucket.document_id))
+        .order_by(shared.desc(), col(CopyBucket.document_id))
+        .limit(MAX_COPY_CANDIDATES)
     ).all()
-    candidates = {document_id for document_id, band, bucket in found if (band, bucket) in wanted}
+    candidates = [document_id for document_id, _ in nearest]
     if not candidates:
         return None
     rows = session.exec(
         select(Document.id, Document.agency_norm, Document.text_signature).where(
-            col(Document.id).in_(sorted(candidates)),
-            Document.id != doc.id,
+            col(Document.id).in_(candidates),
             Document.year == doc.year,
             col(Document.text_signature).is_not(None),
             col(Document.status).in_(STANDING),

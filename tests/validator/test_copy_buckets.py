@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
+from services.validator import tasks as validator_tasks
 from services.validator.copied_text import band_buckets, lsh_params, text_signature
 from services.validator.tasks import _peer_index, check_document, record_copy_buckets
 from shared.models import CopyBucket, Document, Status
@@ -73,3 +74,24 @@ def test_recording_again_replaces_the_buckets(session: Session) -> None:
     record_copy_buckets(session, doc)
     record_copy_buckets(session, doc)
     assert len(session.exec(select(CopyBucket).where(CopyBucket.document_id == doc.id)).all()) == lsh_params()[0]
+
+
+def test_a_text_shared_by_many_reports_is_compared_with_the_nearest_few(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validator_tasks, "MAX_COPY_CANDIDATES", 3)
+    for agency in ["某县民政局", "某县财政局", "某县教育局", "某县交通局", "某县水利局"]:
+        name, data = _report(21, agency)  # one narrative, five agencies
+        doc = add_document(session, name, data, agency_key=agency)
+        doc.agency_norm = agency
+        check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
+        doc.status = Status.published
+        session.add(doc)
+        session.flush()
+    copy_name, copy_data = _report(21, "某县卫生健康委员会")
+    copier = add_document(session, copy_name, copy_data, agency_key="某县卫生健康委员会")
+    copier.agency_norm = "某县卫生健康委员会"
+    check_document(session, copier, ParsedReport.from_json(copier.parsed or {}), {})
+    index = _peer_index(session, copier)
+    assert index is not None and len(index) == 3
+    assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])

@@ -1,0 +1,216 @@
+"""Per-document cost of the validate and publish stages against a full archive (a benchmark,
+not a test).
+
+Measures a sample of new reports through the stages' own work functions
+(`validate_parsed_document`, `publish_approved_document`, in-process, no Celery) on an
+empty PostgreSQL database, then loads N documents' rows straight into it by COPY — parse
+results, findings, text signatures and their copy buckets, history, publications with
+their site part, all published under N agency names over two years — and measures a new
+sample again. What must hold: the per-document figures after N within 20 % of the empty
+database's.
+
+    python bench/scale.py --documents 20000 --sample 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
+from tests.corpus.truth import random_truth  # noqa: E402
+from tests.integration.stack import create_database, drop_database  # noqa: E402
+
+YEARS = (2024, 2025)
+FIRST_ID = 1_000_000  # the archive's ids: past the empty database's sample
+
+
+def distinct_reports(count: int, seed: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(seed)
+    return [render_fast(random_truth(rng), FAST_STYLES[i % len(FAST_STYLES)]) for i in range(count)]
+
+
+def archive_rows(documents: int) -> dict[str, Iterator[tuple[Any, ...]]]:
+    """COPY rows for the archive: 500 distinct parse results under `documents` agency names."""
+    from services.parser import parse_document
+    from services.publisher.tasks import site_part_of
+    from services.validator import text_signature
+    from services.validator.copied_text import band_buckets, copy_check_text
+
+    kinds = []
+    for name, data in distinct_reports(500, seed=1):
+        report = parse_document(data, name)
+        signature = text_signature(copy_check_text(report))
+        parsed = report.to_json()
+        kinds.append((json.dumps(parsed, ensure_ascii=False), json.dumps(site_part_of(parsed)), signature))
+
+    def agency(i: int) -> str:
+        return f"规模县第{i // len(YEARS)}局"
+
+    def document(i: int) -> tuple[Any, ...]:
+        parsed, _, signature = kinds[i % len(kinds)]
+        name, year = agency(i), YEARS[i % len(YEARS)]
+        return (
+            i,
+            "archive",
+            f"NB-{i}",
+            f"{i}.txt",
+            1,
+            f"{i:064x}",
+            f"raw/{i}",
+            "published",
+            "now",
+            "now",
+        ) + (name, name, name, year, 1, parsed, "[]", json.dumps(signature), 0, "now")
+
+    def events(i: int) -> Iterator[tuple[Any, ...]]:
+        for status, stage in (
+            ("received", None),
+            ("parsing", "parse"),
+            ("parsed", "parse"),
+            ("validating", "validate"),
+            ("approved", "validate"),
+            ("publishing", "publish"),
+            ("published", "publish"),
+        ):
+            yield (i, "now", status, stage, 1 if stage else 0, "", None)
+
+    def buckets(i: int) -> Iterator[tuple[Any, ...]]:
+        signature = kinds[i % len(kinds)][2]
+        for band, bucket in band_buckets(signature):
+            yield (YEARS[i % len(YEARS)], bucket, band, i)
+
+    def publication(i: int) -> tuple[Any, ...]:
+        year = YEARS[i % len(YEARS)]
+        site_part = kinds[i % len(kinds)][1]
+        return (i, agency(i), year, 1, "now", "pipeline", f"reports/{i}/index.html", site_part)
+
+    ids = range(FIRST_ID, FIRST_ID + documents)
+    return {
+        "document (id, upload_id, submission_no, filename, size, sha256, storage_key, status,"
+        " status_changed_at, received_at, agency_key, agency, agency_norm, year, version, parsed,"
+        " findings, text_signature, stage_attempts, published_at)": (document(i) for i in ids),
+        "documentevent (document_id, at, status, stage, attempt, detail, actor)": (
+            row for i in ids for row in events(i)
+        ),
+        "copybucket (year, bucket, band, document_id)": (row for i in ids for row in buckets(i)),
+        "publication (document_id, agency_norm, year, version, published_at, published_by, location,"
+        " site_part)": (publication(i) for i in ids),
+    }
+
+
+def load_archive(url: str, documents: int) -> float:
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("INSERT INTO upload (id, created_at) VALUES ('archive', now())")
+        for target, rows in archive_rows(documents).items():
+            with conn.cursor().copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        for table in ("document", "documentevent", "copybucket", "publication"):
+            conn.execute(f"ANALYZE {table}")  # as autovacuum would soon after
+        conn.execute("SELECT setval('document_id_seq', (SELECT max(id) FROM document))")
+    return time.perf_counter() - started
+
+
+def measure_sample(sample: int, seed: int) -> dict[str, float]:
+    """New reports through validate then publish, each stage's work in its own transaction;
+    median and p95 milliseconds per document."""
+    from services.parser import parse_document
+    from services.publisher.tasks import publish_approved_document
+    from services.validator.tasks import validate_parsed_document
+    from shared.db import session_scope
+    from shared.models import Document, Status, Upload
+    from shared.settings import get_settings
+    from shared.storage import open_store
+
+    settings = get_settings()
+    raw = open_store(settings, settings.raw_bucket)
+    upload_id = f"sample-{seed}"
+    with session_scope() as session:
+        session.add(Upload(id=upload_id))
+    timings: dict[str, list[float]] = {"validate": [], "publish": []}
+    for index, (name, data) in enumerate(distinct_reports(sample, seed=seed)):
+        report = parse_document(data, name)
+        agency = f"样本县{seed}第{index}局"
+        report.agency = agency  # new agencies, as in a season
+        key = f"raw/sample-{seed}-{index}"
+        raw.put(key, data)
+        with session_scope() as session:
+            doc = Document(
+                upload_id=upload_id,
+                filename=name,
+                size=len(data),
+                sha256=f"{seed}-{index}",
+                storage_key=key,
+                status=Status.validating,
+                agency_key=agency,
+                parsed=report.to_json(),
+                agency=agency,
+                year=report.year,
+            )
+            session.add(doc)
+            session.flush()
+            doc_id = doc.id
+        for stage, work in (("validate", validate_parsed_document), ("publish", publish_approved_document)):
+            started = time.perf_counter()
+            with session_scope() as session:
+                loaded = session.get(Document, doc_id)
+                assert loaded is not None
+                outcome = work(session, loaded)
+                loaded.status = outcome.status if stage == "publish" else Status.publishing
+                session.add(loaded)
+            timings[stage].append((time.perf_counter() - started) * 1000)
+    return {
+        f"{stage} {q}": value
+        for stage, values in timings.items()
+        for q, value in (("p50", statistics.median(values)), ("p95", sorted(values)[int(0.95 * len(values))]))
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--documents", type=int, default=20000)
+    parser.add_argument("--sample", type=int, default=100)
+    args = parser.parse_args()
+    name, url = create_database()
+    with tempfile.TemporaryDirectory() as data_dir:
+        os.environ |= {
+            "NIANBAO_DATABASE_URL": url,
+            "NIANBAO_DATA_DIR": data_dir,
+            "NIANBAO_STORAGE_BACKEND": "local",
+        }
+        from shared.db import get_engine, upgrade_schema
+
+        try:
+            upgrade_schema(url)
+            empty = measure_sample(args.sample, seed=1)
+            loaded = load_archive(url, args.documents)
+            full = measure_sample(args.sample, seed=2)
+        finally:
+            get_engine().dispose()
+            drop_database(name)
+    print(f"archive: {args.documents} documents loaded by COPY in {loaded:.0f} s; sample of {args.sample}")
+    print("ms per document        empty      archive    change")
+    for key in empty:
+        change = (full[key] - empty[key]) / empty[key] * 100
+        print(f"{key:20s} {empty[key]:8.1f}  {full[key]:10.1f}   {change:+6.0f} %")
+
+
+if __name__ == "__main__":
+    main()
