@@ -251,8 +251,9 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     if doc.year is None or not buckets:
         return None
     # The reports sharing the most bands are the nearest: a boilerplate text that shares
-    # buckets with thousands of reports is compared with these only, so the check stays
-    # bounded however many reports of the year share its phrases.
+    # buckets with thousands of reports is compared with the nearest standing ones only, so
+    # the check stays bounded however many reports of the year share its phrases. (A pool
+    # twice that size is counted: some of the nearest may be superseded or still unread.)
     shared = func.count().label("shared")
     nearest = session.exec(
         select(CopyBucket.document_id, shared)
@@ -263,19 +264,20 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
         )
         .group_by(col(CopyBucket.document_id))
         .order_by(shared.desc(), col(CopyBucket.document_id))
-        .limit(MAX_COPY_CANDIDATES)
+        .limit(2 * MAX_COPY_CANDIDATES)
     ).all()
-    candidates = [document_id for document_id, _ in nearest]
-    if not candidates:
+    bands_shared = dict(nearest)
+    if not bands_shared:
         return None
-    rows = session.exec(
+    standing = session.exec(
         select(Document.id, Document.agency_norm, Document.text_signature).where(
-            col(Document.id).in_(candidates),
+            col(Document.id).in_(list(bands_shared)),
             Document.year == doc.year,
             col(Document.text_signature).is_not(None),
             col(Document.status).in_(STANDING),
         )
     ).all()
+    rows = sorted(standing, key=lambda row: (-bands_shared[row[0]], row[0]))[:MAX_COPY_CANDIDATES]
     if not rows:
         return None
     return PeerTextIndex.from_signatures((str(i), agency or "", sig) for i, agency, sig in rows)

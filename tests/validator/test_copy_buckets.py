@@ -95,3 +95,25 @@ def test_a_text_shared_by_many_reports_is_compared_with_the_nearest_few(
     index = _peer_index(session, copier)
     assert index is not None and len(index) == 3
     assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])
+
+
+def test_reports_no_longer_standing_do_not_crowd_out_a_standing_copy(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validator_tasks, "MAX_COPY_CANDIDATES", 2)
+    agencies = ["某县民政局", "某县财政局", "某县教育局", "某县交通局"]
+    for index, agency in enumerate(agencies):  # the first three are superseded since
+        name, data = _report(22, agency)
+        doc = add_document(session, name, data, agency_key=agency)
+        doc.agency_norm = agency
+        check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
+        doc.status = Status.superseded if index < 3 else Status.published
+        session.add(doc)
+        session.flush()
+    copy_name, copy_data = _report(22, "某县卫生健康委员会")
+    copier = add_document(session, copy_name, copy_data, agency_key="某县卫生健康委员会")
+    copier.agency_norm = "某县卫生健康委员会"
+    check_document(session, copier, ParsedReport.from_json(copier.parsed or {}), {})
+    index = _peer_index(session, copier)
+    assert index is not None and len(index) == 1
+    assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])
