@@ -75,19 +75,20 @@ def _write_manifest(store: ObjectStore, area: str | None, entries: Mapping[str, 
     store.put(key, json.dumps(manifest, indent=0).encode("utf-8"), "application/json")
 
 
-def _split_legacy_manifest(store: ObjectStore) -> None:
-    """Stores written before the manifest was split hold every path in `manifest.json`:
-    give each report directory its own manifest, once."""
+def _site_manifest(store: ObjectStore) -> dict[str, str]:
+    """The site pages' manifest. Stores written before the manifest was split hold every
+    path in it: each report directory gets its own manifest here, once."""
     entries = read_manifest(store)
     by_area: dict[str | None, dict[str, str]] = {}
     for path, digest in entries.items():
         by_area.setdefault(_area_of(path), {})[path] = digest
-    if set(by_area) <= {None}:
-        return
-    for area, area_entries in by_area.items():
-        if area is not None and not store.exists(_manifest_key(area)):
-            _write_manifest(store, area, area_entries)
-    _write_manifest(store, None, by_area.get(None, {}))
+    site = by_area.pop(None, {})
+    if by_area:
+        for area, area_entries in by_area.items():
+            if not store.exists(_manifest_key(area)):
+                _write_manifest(store, area, area_entries)
+        _write_manifest(store, None, site)
+    return site
 
 
 def _areas(store: ObjectStore, only_reports: Collection[str] | None, site_pages: bool) -> list[str | None]:
@@ -127,9 +128,9 @@ def write_site(
     stray = [path for path in files if not in_scope(path)]
     if stray:
         raise ValueError(f"files outside the reports being written: {stray[:3]}")
-    _split_legacy_manifest(store)
+    site = _site_manifest(store)
     areas = _areas(store, only_reports, site_pages)
-    before = {area: read_manifest(store, area) for area in areas}
+    before = {area: site if area is None else read_manifest(store, area) for area in areas}
     previous = {path: digest for entries in before.values() for path, digest in entries.items()}
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]

@@ -76,22 +76,26 @@ def test_recording_again_replaces_the_buckets(session: Session) -> None:
     assert len(session.exec(select(CopyBucket).where(CopyBucket.document_id == doc.id)).all()) == lsh_params()[0]
 
 
+def _checked(session: Session, seed: int, agency: str, status: Status | None = None) -> Document:
+    """A report of narrative `seed` under `agency`, through the copy check; then `status`."""
+    name, data = _report(seed, agency)
+    doc = add_document(session, name, data, agency_key=agency)
+    doc.agency_norm = agency
+    check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
+    if status is not None:
+        doc.status = status
+        session.add(doc)
+        session.flush()
+    return doc
+
+
 def test_a_text_shared_by_many_reports_is_compared_with_the_nearest_few(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(validator_tasks, "MAX_COPY_CANDIDATES", 3)
     for agency in ["某县民政局", "某县财政局", "某县教育局", "某县交通局", "某县水利局"]:
-        name, data = _report(21, agency)  # one narrative, five agencies
-        doc = add_document(session, name, data, agency_key=agency)
-        doc.agency_norm = agency
-        check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
-        doc.status = Status.published
-        session.add(doc)
-        session.flush()
-    copy_name, copy_data = _report(21, "某县卫生健康委员会")
-    copier = add_document(session, copy_name, copy_data, agency_key="某县卫生健康委员会")
-    copier.agency_norm = "某县卫生健康委员会"
-    check_document(session, copier, ParsedReport.from_json(copier.parsed or {}), {})
+        _checked(session, 21, agency, Status.published)  # one narrative, five agencies
+    copier = _checked(session, 21, "某县卫生健康委员会")
     index = _peer_index(session, copier)
     assert index is not None and len(index) == 3
     assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])
@@ -101,19 +105,10 @@ def test_reports_no_longer_standing_do_not_crowd_out_a_standing_copy(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(validator_tasks, "MAX_COPY_CANDIDATES", 2)
-    agencies = ["某县民政局", "某县财政局", "某县教育局", "某县交通局"]
-    for index, agency in enumerate(agencies):  # the first three are superseded since
-        name, data = _report(22, agency)
-        doc = add_document(session, name, data, agency_key=agency)
-        doc.agency_norm = agency
-        check_document(session, doc, ParsedReport.from_json(doc.parsed or {}), {})
-        doc.status = Status.superseded if index < 3 else Status.published
-        session.add(doc)
-        session.flush()
-    copy_name, copy_data = _report(22, "某县卫生健康委员会")
-    copier = add_document(session, copy_name, copy_data, agency_key="某县卫生健康委员会")
-    copier.agency_norm = "某县卫生健康委员会"
-    check_document(session, copier, ParsedReport.from_json(copier.parsed or {}), {})
+    for agency in ["某县民政局", "某县财政局", "某县教育局"]:  # superseded since
+        _checked(session, 22, agency, Status.superseded)
+    _checked(session, 22, "某县交通局", Status.published)
+    copier = _checked(session, 22, "某县卫生健康委员会")
     index = _peer_index(session, copier)
     assert index is not None and len(index) == 1
     assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])

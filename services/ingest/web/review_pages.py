@@ -111,18 +111,22 @@ def queue_url(queue: str, **extra: Any) -> str:
     return "/desk/review" + ("?" + "&".join(p for p in (queue, urlencode(extra)) if p) if queue or extra else "")
 
 
+def _clean_queue(text: str) -> str:
+    """The queue filter as it parsed: only that goes back into a URL."""
+    return filter_query(filter_from_query(text))
+
+
 def _next_page(principal: Principal, queue: str, after: int) -> RedirectResponse:
     """The next document of the same queue nobody else holds, or the queue when done."""
-    flt = filter_from_query(queue)
-    queue = filter_query(flt)  # only what parsed as a filter goes back into a URL
+    queue = _clean_queue(queue)
     with session_scope() as session:
-        following = next_in_queue(session, flt, principal, after)
+        following = next_in_queue(session, filter_from_query(queue), principal, after)
     target = document_url(following, queue) if following else queue_url(queue, cleared=after)
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
 
 def _back_to(document_id: int, queue: str, anchor: str = "review") -> RedirectResponse:
-    queue = filter_query(filter_from_query(queue))
+    queue = _clean_queue(queue)
     return RedirectResponse(f"{document_url(document_id, queue)}#{anchor}", status.HTTP_303_SEE_OTHER)
 
 
@@ -170,7 +174,7 @@ def step(
 ) -> RedirectResponse:
     """j/k on the document page: the neighbour in the queue's order (skipping documents
     another reviewer holds when going forward)."""
-    queue = filter_query(filter_from_query(queue))
+    queue = _clean_queue(queue)
     if direction == "next" or start is None:
         return _next_page(user.principal, queue, start or 0)
     with session_scope() as session:
@@ -246,7 +250,7 @@ def reject_view(
 def release_view(document_id: DocumentId, user: LookerUser, checked: CsrfChecked, queue: QueueText = "") -> RedirectResponse:
     with desk_errors(), session_scope() as session:
         release_document(session, load_for_review(session, document_id, user.principal), user.principal)
-    return RedirectResponse(queue_url(filter_query(filter_from_query(queue))), status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(queue_url(_clean_queue(queue)), status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/{document_id}/finding")
