@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from tests.integration.stack import Servers, Stack, create_database, drop_databa
 
 TERMINAL = ("needs_review", "rejected", "published", "failed", "superseded")
 REDIS_URL = "redis://127.0.0.1:6379/8"
+_ANSWERED = re.compile(r'HTTP/1\.[01]" [1-5][0-9][0-9] ')  # werkzeug's access log line
 CLIENTS = 16  # concurrent uploaders, as a district office in the last days of January
 
 
@@ -47,25 +49,25 @@ def generate(n: int) -> list[tuple[str, bytes]]:
     return [render_fast(random_truth(rng), FAST_STYLES[i % len(FAST_STYLES)]) for i in range(n)]
 
 
-def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str) -> dict[str, Any]:
+def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, moto_pid: int) -> dict[str, Any]:
     upload_times: list[float] = []
+    # One client for all uploaders (keep-alive, as a browser or a script would): a new
+    # client per request spends the load generator's CPU, on the cores being measured.
+    client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
     def send(item: tuple[str, bytes]) -> None:
         started = time.perf_counter()
-        response = httpx.post(
-            f"{stack.api_url}/api/v1/uploads",
-            headers={"Authorization": f"Bearer {token}"},
-            files=[("files", item)],
-            timeout=60,
-        )
+        response = client.post(f"{stack.api_url}/api/v1/uploads", files=[("files", item)])
         response.raise_for_status()
         upload_times.append(time.perf_counter() - started)
 
     db_url = stack.env["NIANBAO_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-    cpu_before = cpu_seconds_by_service(stack)
+    cpu_before = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto_pid)
+    s3_before = s3_requests(stack.log_dir)
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(send, reports))
+    client.close()
 
     def all_terminal() -> bool:
         with psycopg.connect(db_url) as conn:
@@ -76,7 +78,8 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str) -> 
 
     wait_until(all_terminal, 3600, 0.5, what="all reports to finish")
     elapsed = time.perf_counter() - started
-    cpu_after = cpu_seconds_by_service(stack)
+    cpu_after = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto_pid)
+    s3_per_report = (s3_requests(stack.log_dir) - s3_before) / len(reports)
     cpu_ms = {s: (cpu_after[s] - cpu_before[s]) * 1000 / len(reports) for s in cpu_after}
     with psycopg.connect(db_url) as conn:
         latencies = [
@@ -85,10 +88,13 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str) -> 
                 "SELECT extract(epoch FROM status_changed_at - received_at) FROM document"
             ).fetchall()
         ]
-        by_status: dict[str, int] = dict(conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall())
+        by_status: dict[str, int] = dict(
+            conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall()
+        )
     print("final statuses:", by_status)
     return {
         "cpu_ms": cpu_ms,
+        "s3_per_report": s3_per_report,
         "throughput": len(reports) / elapsed,
         "e2e_p50": percentile(latencies, 0.5),
         "e2e_p99": percentile(latencies, 0.99),
@@ -112,6 +118,37 @@ def cpu_seconds_by_service(stack: Stack) -> dict[str, float]:
         if session_id in sessions:
             used[sessions[session_id]] += (utime + stime) / ticks
     return used
+
+
+def cpu_seconds_of_servers(moto_pid: int) -> dict[str, float]:
+    """CPU time so far of what is not ours but shares the cores: the S3 server, PostgreSQL
+    (every backend), Redis, this load generator, and the whole machine (/proc/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"s3": 0.0, "postgres": 0.0, "redis": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        pid, name = int(stat.parent.name), head.split("(", 1)[1]
+        fields = rest.split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if pid == moto_pid:
+            used["s3"] += seconds
+        elif name.startswith("postgres"):
+            used["postgres"] += seconds
+        elif name.startswith("redis-server"):
+            used["redis"] += seconds
+    own = os.times()
+    used["load generator"] = own.user + own.system
+    busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    used["machine"] = (sum(busy) - busy[3] - busy[4]) / ticks  # all but idle and iowait
+    return used
+
+
+def s3_requests(log_dir: Path) -> int:
+    """Requests the S3 server has answered so far (one log line each)."""
+    return len(_ANSWERED.findall((log_dir / "moto.log").read_text(errors="replace")))
 
 
 def run_noop(env: dict[str, str], n: int, log_dir: Path) -> float:
@@ -172,7 +209,7 @@ def main() -> None:
             token = stack.cli("token", "create", "--role", "ops").strip()
             reports = generate(args.reports)
             stack.start_all()
-            result = run_pipeline(stack, reports, token)
+            result = run_pipeline(stack, reports, token, moto.pid)
             stack.stop_all()
             noop = run_noop(stack.env, max(args.reports, 500), log_dir)
         finally:
@@ -185,6 +222,7 @@ def main() -> None:
     print(f"upload request:          p50 {result['upload_p50']:.0f} ms, p99 {result['upload_p99']:.0f} ms")
     cpu = ", ".join(f"{service} {ms:.0f}" for service, ms in result["cpu_ms"].items())
     print(f"CPU ms per report:       {cpu}")
+    print(f"S3 requests per report:  {result['s3_per_report']:.1f}")
     print(f"no-op 3-stage chains:    {noop:.1f} chains/s on the same Celery/Redis setup")
     print(f"pipeline / no-op ratio:  {result['throughput'] / noop:.3f}")
 

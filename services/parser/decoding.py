@@ -48,7 +48,7 @@ def _plausible(ch: str) -> bool:
 
 
 def detect_utf16(data: bytes) -> str | None:
-    """"utf-16-le"/"utf-16-be" for UTF-16 text saved without a BOM (some Windows tools do),
+    """ "utf-16-le"/"utf-16-be" for UTF-16 text saved without a BOM (some Windows tools do),
     else None. Only asked after UTF-8 failed: two ASCII letters read as UTF-16 look like a
     CJK character, so ASCII text must never get here."""
     sample = data[: _DETECTION_SAMPLE & ~1]
@@ -97,7 +97,13 @@ def looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     if not sample:
         return False
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or detect_utf16(data) is not None:
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if controls / len(sample) <= 0.05:
         return False
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    return controls / len(sample) > 0.05
+    # UTF-16 text is full of NUL bytes yet is text (asked only now: decoding is the slow part).
+    return not (
+        sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or detect_utf16(data) is not None
+    )
+
+
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control bytes other than tab, LF, VT, FF, CR

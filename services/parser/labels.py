@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Literal
 
 from services.parser.normalize import label_key
@@ -108,6 +109,8 @@ _T2_ROWS = {k: tuple(label_key(t) for t in v) for k, v in T2_ROW_LABELS.items()}
 # Template alterations seen in real reports, mapped but flagged (§3.3, §6.1).
 _T3_KNOWN_ALTERATIONS = {label_key("2.其他法律行政止公开"): "denied_law_forbidden"}
 
+_T3_ROW_CORES = {row: tuple(strip_item_number(f) for f in forms) for row, forms in _T3_ROWS.items()}
+_SIMILAR = 0.8  # a reworded label keeps this much of the template's text (SequenceMatcher ratio)
 _MIN_FRAGMENT = 4  # shorter pieces ("开申请") match too many labels to mean anything
 # Where an item label starts inside a longer key: "（三）不4.保护第三方合法权益" → "4.保护…".
 _INNER_ITEM_START = re.compile(r"(?<=[^0-9.])(?:[0-9]{1,2}[.,](?=[^0-9])|\([一二三四五六七]\))")
@@ -116,7 +119,17 @@ _MAX_DEBRIS = 14
 
 def match_t3_row(text: str) -> list[LabelMatch]:
     """Every table-三 row this label can be, best quality first (ties keep template order)."""
-    key = label_key(text)
+    return list(_match_t3_key(label_key(text), text))
+
+
+@lru_cache(maxsize=8192)
+def _match_t3_key(key: str, text: str) -> tuple[LabelMatch, ...]:
+    # Cached: a season's reports repeat the same few hundred labels, and each line of a
+    # dumped table is asked about by the section splitter and the table mapper alike.
+    return tuple(_match_t3(key, text))
+
+
+def _match_t3(key: str, text: str) -> list[LabelMatch]:
     if not key:
         return []
     exact = [LabelMatch(r, "exact") for r, forms in _T3_ROWS.items() if key in forms]
@@ -150,12 +163,23 @@ def match_t3_row(text: str) -> list[LabelMatch]:
         return []  # a group label (maybe truncated, "(六)其他") is not a reworded item
     # Similar but not equal: a typo or a reworded label (the template was altered).
     best: list[tuple[float, str]] = []
-    for row, forms in _T3_ROWS.items():
-        ratio = max(SequenceMatcher(None, core, strip_item_number(f)).ratio() for f in forms)
-        if ratio >= 0.8:
+    for row, cores in _T3_ROW_CORES.items():
+        ratio = max(_similarity(core, c) for c in cores)
+        if ratio >= _SIMILAR:
             best.append((ratio, row))
     best.sort(key=lambda item: -item[0])
     return [LabelMatch(row, "altered") for _, row in best]
+
+
+def _similarity(a: str, b: str) -> float:
+    """SequenceMatcher's ratio where it can reach _SIMILAR, else 0.0: its cheap upper bounds
+    (lengths, then shared characters) rule out most label pairs before the full comparison."""
+    if 2 * min(len(a), len(b)) < _SIMILAR * (len(a) + len(b)):
+        return 0.0
+    matcher = SequenceMatcher(None, a, b)
+    if matcher.quick_ratio() < _SIMILAR:
+        return 0.0
+    return matcher.ratio()
 
 
 def _numbering_kind(key: str) -> str | None:
