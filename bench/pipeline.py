@@ -91,10 +91,12 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
         by_status: dict[str, int] = dict(
             conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall()
         )
+        stages = conn.execute(STAGE_TIMES).fetchall()
     print("final statuses:", by_status)
     return {
         "cpu_ms": cpu_ms,
         "s3_per_report": s3_per_report,
+        "stages": stages,
         "throughput": len(reports) / elapsed,
         "e2e_p50": percentile(latencies, 0.5),
         "e2e_p99": percentile(latencies, 0.99),
@@ -118,6 +120,26 @@ def cpu_seconds_by_service(stack: Stack) -> dict[str, float]:
         if session_id in sessions:
             used[sessions[session_id]] += (utime + stime) / ticks
     return used
+
+
+# Per stage, from each document's history: the wait in its queue (the previous status to
+# the claim) and the work (the claim to the outcome), median and p90 in milliseconds.
+STAGE_TIMES = """
+WITH steps AS (
+    SELECT stage::text AS stage, status::text AS status, at,
+           lag(at) OVER (PARTITION BY document_id ORDER BY at, id) AS before,
+           lead(at) OVER (PARTITION BY document_id ORDER BY at, id) AS after
+    FROM documentevent
+)
+SELECT stage,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - before)) * 1000,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM at - before)) * 1000,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM after - at)) * 1000,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM after - at)) * 1000
+FROM steps
+WHERE status IN ('parsing', 'validating', 'publishing') AND before IS NOT NULL AND after IS NOT NULL
+GROUP BY stage ORDER BY min(at)
+"""
 
 
 def cpu_seconds_of_servers(moto_pid: int) -> dict[str, float]:
@@ -223,6 +245,11 @@ def main() -> None:
     cpu = ", ".join(f"{service} {ms:.0f}" for service, ms in result["cpu_ms"].items())
     print(f"CPU ms per report:       {cpu}")
     print(f"S3 requests per report:  {result['s3_per_report']:.1f}")
+    for stage, wait50, wait90, work50, work90 in result["stages"]:
+        print(
+            f"  {stage:9} queue wait p50 {wait50:6.0f} ms, p90 {wait90:6.0f} ms; "
+            f"work p50 {work50:5.0f} ms, p90 {work90:5.0f} ms"
+        )
     print(f"no-op 3-stage chains:    {noop:.1f} chains/s on the same Celery/Redis setup")
     print(f"pipeline / no-op ratio:  {result['throughput'] / noop:.3f}")
 

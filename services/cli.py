@@ -4,6 +4,7 @@ validator directly on a file."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -161,11 +162,13 @@ def worker(
     concurrency: int = 1,
     pool: Annotated[str, typer.Option(help="prefork | solo | threads")] = "prefork",
 ) -> None:
-    """Run a Celery worker for one or more stage queues."""
+    """Run a Celery worker for one or more stage queues (at NIANBAO_WORKER_NICE)."""
     from shared.celery_app import celery_app
     from shared.logs import configure_json_logging
+    from shared.settings import get_settings
 
     configure_json_logging()
+    lower_priority_to(get_settings().worker_nice)
 
     celery_app.worker_main(
         [
@@ -182,6 +185,14 @@ def worker(
             f"{queues.replace(',', '+')}@%h",
         ]
     )
+
+
+def lower_priority_to(niceness: int) -> None:
+    """Raise this process's niceness to `niceness` (its pool children inherit it); never
+    lower it, which needs privileges."""
+    current = os.nice(0)
+    if niceness > current:
+        os.nice(niceness - current)
 
 
 @app.command()

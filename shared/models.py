@@ -204,6 +204,7 @@ class PortalState(SQLModel, table=True):
     dirty_seq: int = 0
     built_seq: int = 0
     refresh_sent_at: datetime | None = None
+    last_build_seconds: float | None = None  # the last rebuild's duration (sets the interval)
 
 
 class RegisteredAgency(SQLModel, table=True):

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     claim_heartbeat_timeout: int = 20
     requeue_waiting_after: int = 600  # seconds a waiting document may sit before re-sending
     sweep_interval: float = 5.0
+    # Niceness of the pipeline workers (0–19): uploads and the desk's pages, where a person
+    # waits, get the CPU first when both share a machine; the queue absorbs the difference.
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
     # External portals to push publications to, as JSON:
     # [{"name": "province", "url": "https://…/hook", "secret": "…"}]

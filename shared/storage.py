@@ -7,6 +7,7 @@ are stored once and a retried upload overwrites nothing of value.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,10 +194,33 @@ def _minio_client(settings: Settings) -> Minio:
     )
 
 
+_clients: dict[tuple[object, ...], Minio] = {}
+
+
+def _shared_minio_client(settings: Settings) -> Minio:
+    """One client (and connection pool) per process and server: a new pool per task paid a
+    TCP connection per request. Keyed by the process id too, since a pool must not cross a
+    fork (Celery's prefork children)."""
+    key = (
+        os.getpid(),
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        settings.s3_secure,
+        settings.s3_region,
+        settings.s3_connect_timeout,
+        settings.s3_read_timeout,
+    )
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = _minio_client(settings)
+    return client
+
+
 def open_store(settings: Settings, bucket: str) -> ObjectStore:
     """The store for one bucket (``raw_bucket`` or ``portal_bucket``)."""
     if settings.storage_backend == "s3":
-        return S3Store(_minio_client(settings), bucket)
+        return S3Store(_shared_minio_client(settings), bucket)
     return LocalStore(settings.local_storage_dir / bucket)
 
 

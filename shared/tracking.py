@@ -269,24 +269,38 @@ def dispatch_pending(document_id: int | None = None, *, older_than: float = 0.0)
 def send_outbox_message(message: OutboxMessage) -> bool:
     """Send one committed outbox row to its stage's queue and mark it sent; False (the row
     kept for the sweeper) when the broker is away."""
-    try:
-        celery_app.send_task(
-            TASK_NAMES[message.stage],
-            args=[message.document_id],
-            queue=message.stage.value,
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2},
-        )
-    except Exception as exc:  # broker down: the sweeper tries again
-        log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
-        return False
-    now = utcnow()
-    with session_scope() as session:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(sent_at=now))
-        session.execute(
-            update(Document).where(col(Document.id) == message.document_id).values(last_enqueued_at=now)
-        )
-    return True
+    return send_outbox_messages([message]) == 1
+
+
+def send_outbox_messages(messages: list[OutboxMessage]) -> int:
+    """Send committed outbox rows in order and mark the sent ones in one transaction;
+    returns how many were sent. At the first broker failure the rest stay for the sweeper."""
+    sent: list[OutboxMessage] = []
+    for message in messages:
+        try:
+            celery_app.send_task(
+                TASK_NAMES[message.stage],
+                args=[message.document_id],
+                queue=message.stage.value,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0.2},
+            )
+        except Exception as exc:  # broker down: the sweeper tries again
+            log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
+            break
+        sent.append(message)
+    if sent:
+        now = utcnow()
+        with session_scope() as session:
+            session.execute(
+                update(OutboxMessage).where(col(OutboxMessage.id).in_([m.id for m in sent])).values(sent_at=now)
+            )
+            session.execute(
+                update(Document)
+                .where(col(Document.id).in_({m.document_id for m in sent}))
+                .values(last_enqueued_at=now)
+            )
+    return len(sent)
 
 
 def requeue_stuck(now: datetime | None = None) -> list[int]:

@@ -21,10 +21,10 @@ from sqlmodel import Session, col, select
 from services.ingest.auth import Principal
 from services.ingest.bundles import BundleLimits, is_zip, unpack_bundle
 from shared.db import session_scope
-from shared.models import Document, Stage, Status, Upload, iso, utcnow
+from shared.models import Document, OutboxMessage, Stage, Status, Upload, iso, utcnow
 from shared.settings import Settings
 from shared.storage import ObjectStore, raw_key
-from shared.tracking import dispatch_pending, enqueue, record_event
+from shared.tracking import enqueue, record_event, send_outbox_messages
 
 
 @dataclass
@@ -157,7 +157,8 @@ def _store(store: ObjectStore, item: IncomingFile, key: str) -> None:
 
 def _record_document(
     session: Session, upload: Upload, item: IncomingFile, agency_key: str, store: ObjectStore
-) -> Document:
+) -> tuple[Document, OutboxMessage | None]:
+    """The document row of one received file, and the parse message to send once committed."""
     size = item.size if item.readable else 0
     sha256 = item.sha256 if item.readable else hashlib.sha256(b"").hexdigest()
     filename = clean_filename(item.filename)
@@ -196,9 +197,8 @@ def _record_document(
         # The name as sent, escaped, for the record: the cleaned one is what is shown.
         detail += f" (file name as sent: {item.filename.encode('utf-8', 'surrogatepass')!r})"
     record_event(session, doc.id, doc.status, detail=detail)
-    if doc.status == Status.received:
-        enqueue(session, doc.id, Stage.parse)
-    return doc
+    message = enqueue(session, doc.id, Stage.parse) if doc.status == Status.received else None
+    return doc, message
 
 
 def document_summary(doc: Document) -> dict[str, Any]:
@@ -252,10 +252,11 @@ def receive(
             )
             session.add(upload)
             session.flush()  # the upload row first: its documents refer to it
-            docs = [
+            recorded = [
                 _record_document(session, upload, item, agency_key, store)
                 for item in expand_bundles(files, settings)
             ]
+            docs = [doc for doc, _ in recorded]
             receipt = {
                 "upload_id": upload.id,
                 "received_at": iso(utcnow()),
@@ -270,9 +271,7 @@ def receive(
     # Broker or database trouble now costs only latency: the rows are committed and the
     # sweeper sends whatever is still in the outbox.
     with contextlib.suppress(Exception):
-        for doc in docs:
-            if doc.status == Status.received:
-                dispatch_pending(doc.id)
+        send_outbox_messages([message for _, message in recorded if message is not None])
     return receipt
 
 

@@ -10,6 +10,7 @@ address; the older published version becomes `superseded` and stays reachable as
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +54,9 @@ REFRESH_TASK = "nianbao.refresh_portal"
 SITE_TASK = "nianbao.refresh_site"
 PUSH_TASK = "nianbao.push"
 SITE_REFRESH_EVERY = 5.0  # seconds: at most one site-wide rebuild per this, however many publish
+# At most this share of the publisher's time goes to site-wide rebuilds: a rebuild grows
+# with the archive (seconds at a season's end), and the one publisher must keep publishing.
+SITE_REFRESH_SHARE = 0.2
 
 
 @celery_app.task(name=TASK_NAMES[Stage.publish], bind=True, max_retries=5)
@@ -86,9 +90,11 @@ def refresh_site(self: Task) -> None:
                 return
             target = state.dirty_seq
             settings = get_settings()
+            started = time.monotonic()
             files = site_files(_current_reports(session), expected_by_government(session) or None)
             write_site(open_store(settings, settings.portal_bucket), files, only_reports=[])
             state.built_seq = target
+            state.last_build_seconds = time.monotonic() - started
             session.add(state)
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
@@ -111,6 +117,12 @@ def _take_portal_turn(session: Session, *, bump: bool) -> PortalState:
     return state
 
 
+def site_refresh_interval(state: PortalState) -> float:
+    """Seconds between rebuild requests: SITE_REFRESH_EVERY, or longer when a rebuild takes
+    more than SITE_REFRESH_SHARE of that."""
+    return max(SITE_REFRESH_EVERY, (state.last_build_seconds or 0.0) / SITE_REFRESH_SHARE)
+
+
 def request_site_refresh() -> bool:
     """Ask for a site rebuild if the pages are out of date and none was asked for lately.
 
@@ -124,7 +136,7 @@ def request_site_refresh() -> bool:
             return False
         recent = (
             state.refresh_sent_at is not None
-            and (now - state.refresh_sent_at).total_seconds() < SITE_REFRESH_EVERY
+            and (now - state.refresh_sent_at).total_seconds() < site_refresh_interval(state)
         )
         if recent:
             return False

@@ -16,12 +16,14 @@ import hashlib
 import json
 import mimetypes
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shared.storage import ObjectNotFound, ObjectStore
 
 MANIFEST_KEY = "manifest.json"  # the site pages' manifest (every file outside a report directory)
 REPORT_MANIFEST = ".manifest.json"  # each report directory's own
+PARALLEL_WRITES = 8  # store requests in flight at once (the S3 client's pool holds 10)
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
@@ -101,8 +103,24 @@ def _areas(store: ObjectStore, only_reports: Collection[str] | None, site_pages:
     return [None, *sorted(slugs)]
 
 
-def _write_order(path: str) -> tuple[int, str]:
-    return (-path.count("/"), path)  # deepest first: targets before the pages linking to them
+def _by_depth(paths: Collection[str]) -> list[list[str]]:
+    """The paths grouped by depth, deepest first: targets before the pages linking to them."""
+    groups: dict[int, list[str]] = {}
+    for path in sorted(paths):
+        groups.setdefault(path.count("/"), []).append(path)
+    return [groups[depth] for depth in sorted(groups, reverse=True)]
+
+
+def _in_parallel(action: Callable[[str], None], paths: list[str]) -> None:
+    """Run `action` on every path, a few at a time: each is a round trip to the store, and
+    the publisher is one writer, so its latency per report is the stage's throughput."""
+    if len(paths) <= 1:
+        for path in paths:
+            action(path)
+        return
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_WRITES, len(paths))) as pool:
+        for _ in pool.map(action, paths):  # re-raises the first failure
+            pass
 
 
 def write_site(
@@ -134,11 +152,10 @@ def write_site(
     previous = {path: digest for entries in before.values() for path, digest in entries.items()}
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]
-    for path in sorted(changed, key=_write_order):
-        store.put(path, files[path], content_type_for(path))
+    for depth in _by_depth(changed):
+        _in_parallel(lambda path: store.put(path, files[path], content_type_for(path)), depth)
     removed = sorted(path for path in previous if path not in current and in_scope(path))
-    for path in removed:
-        store.delete(path)
+    _in_parallel(store.delete, removed)
     after: dict[str | None, dict[str, str]] = {area: {} for area in areas}
     for path, digest in current.items():
         after.setdefault(_area_of(path), {})[path] = digest

@@ -60,9 +60,16 @@ def text_signature(text: str) -> list[int]:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return []
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_permutations())
     mh.update_batch(list(grams))
     return [int(v) for v in mh.hashvalues]
+
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The seed's permutation parameters, drawn once per process (a new MinHash draws them
+    again from the seed: the same numbers, at a cost that showed in the validator's profile)."""
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
 
 
 @cache
@@ -110,7 +117,7 @@ class PeerTextIndex:
             return
         values = np.asarray(signature, dtype=np.uint64)
         self._entries[doc_id] = (normalise_agency_name(agency), values)
-        self._lsh.insert(doc_id, MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values, scheme="affine32"), check_duplication=False)
+        self._lsh.insert(doc_id, _lean(values), check_duplication=False)
 
     @classmethod
     def from_signatures(
@@ -134,7 +141,7 @@ class PeerTextIndex:
         values = np.asarray(signature, dtype=np.uint64)
         excluded = normalise_agency_name(exclude_agency) if exclude_agency else None
         out = []
-        for doc_id in self._lsh.query(MinHash(num_perm=NUM_PERM, seed=1, hashvalues=values, scheme="affine32")):
+        for doc_id in self._lsh.query(_lean(values)):
             agency, other = self._entries[doc_id]
             if agency == excluded:
                 continue

@@ -186,3 +186,26 @@ def test_cli_upload_of_a_folder_prints_the_results(
     assert "notes.txt" in out and "failed" in out and "no_report_found" in out
     status = stack.cli("status", "1", "--api", stack.api_url, "--token", tokens["ops"])
     assert "received" in status and "parsing" in status and "NB" in status
+
+
+def test_workers_yield_the_cpu_to_the_api(stack: Stack) -> None:
+    """compose's workers run at NIANBAO_WORKER_NICE (pool children too); the API does not."""
+
+    def niceness(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    def session_pids(leader: int) -> list[int]:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == leader:
+                    found.append(int(stat.parent.name))
+            except (OSError, ValueError):
+                continue
+        return found
+
+    for service in ("parser", "validator", "publisher"):
+        pids = session_pids(stack.processes[service].pid)
+        assert len(pids) >= 2, service  # the worker and its pool
+        assert {niceness(pid) for pid in pids} == {10}, service
+    assert {niceness(pid) for pid in session_pids(stack.processes["api"].pid)} == {0}

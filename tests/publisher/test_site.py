@@ -1,6 +1,8 @@
 import csv
 import io
 import json
+import threading
+import time
 from datetime import date, datetime
 
 import openpyxl
@@ -38,6 +40,38 @@ def test_second_write_changes_nothing(tmp_path):
     assert (second.written, second.deleted) == (0, 0)
     assert second.unchanged == first.written
     assert {key: store.get(key) for key in store.list()} == before
+
+
+class _RecordingStore(LocalStore):
+    """Records when each put starts and ends (puts run a few at a time)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.events: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def put(self, key, data, content_type="application/octet-stream"):
+        with self._lock:
+            self.events.append(("start", key))
+        time.sleep(0.002)  # long enough for the puts of one depth to overlap
+        super().put(key, data, content_type)
+        with self._lock:
+            self.events.append(("end", key))
+
+
+def test_pages_are_written_after_every_deeper_file_they_may_link_to(tmp_path):
+    store = _RecordingStore(tmp_path)
+    files = {f"reports/r{i}/v1/index.html": b"v" for i in range(6)}
+    files |= {f"reports/r{i}/index.html": b"c" for i in range(6)} | {"index.html": b"i", "search.html": b"s"}
+    write_site(store, files)
+    position = {event: n for n, event in enumerate(store.events)}
+    for deeper in files:
+        for shallower in files:
+            if deeper.count("/") > shallower.count("/"):
+                assert position[("end", deeper)] < position[("start", shallower)], (deeper, shallower)
+    starts = [key for kind, key in store.events if kind == "start" and key.endswith("v1/index.html")]
+    first_end = next(n for n, (kind, _) in enumerate(store.events) if kind == "end")
+    assert first_end > 1 and len(starts) == 6  # the six deepest were in flight together
 
 
 def test_write_removes_files_no_longer_produced(tmp_path):

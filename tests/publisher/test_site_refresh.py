@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -17,10 +17,19 @@ from sqlmodel import col, select
 from services.agencies import government_of
 from services.parser import parse_document
 from services.publisher import site_files
-from services.publisher.tasks import _current_reports, portal_report, site_part_of
+from services.publisher.tasks import (
+    SITE_REFRESH_EVERY,
+    SITE_REFRESH_SHARE,
+    _current_reports,
+    portal_report,
+    refresh_site,
+    request_site_refresh,
+    site_part_of,
+    site_refresh_interval,
+)
 from shared import db as shared_db
 from shared.db import session_scope
-from shared.models import Document, Publication, Status, Upload
+from shared.models import Document, PortalState, Publication, Status, Upload, utcnow
 from tests.corpus.generate import render_fast
 from tests.corpus.truth import random_truth
 from tests.databases import migrated_database
@@ -97,6 +106,29 @@ def test_the_site_pages_from_part_of_each_parse_equal_those_from_the_whole(datab
     assert {r.document_id: r.is_hybrid for r in light} == hybrid
     as_of = date(2026, 12, 4)
     assert site_files(light, as_of=as_of) == site_files(whole, as_of=as_of)
+
+
+def test_a_slow_rebuild_spaces_out_the_next_ones(database: None) -> None:
+    """The rebuild records its duration; requests then wait long enough that rebuilds take
+    at most SITE_REFRESH_SHARE of the publisher's time (issue 12: at a season's end one
+    rebuild takes seconds, and the one publisher must keep publishing)."""
+    publish_rows()
+    with session_scope() as session:
+        session.add(PortalState(id=1, dirty_seq=1))
+    refresh_site()  # in this process, as the publish worker runs it
+    with session_scope() as session:
+        state = session.get(PortalState, 1)
+        assert state is not None and state.built_seq == 1 and (state.last_build_seconds or 0) > 0
+        assert site_refresh_interval(state) == SITE_REFRESH_EVERY  # a small site: the floor
+        state.last_build_seconds = 3.0  # as a large archive's rebuild takes
+        assert site_refresh_interval(state) == pytest.approx(3.0 / SITE_REFRESH_SHARE)
+        state.dirty_seq = 2
+        state.refresh_sent_at = utcnow() - timedelta(seconds=SITE_REFRESH_EVERY + 1)
+        session.add(state)
+    assert request_site_refresh() is False  # past the floor, within the longer interval
+    with session_scope() as session:
+        state = session.get(PortalState, 1)
+        assert state is not None and state.dirty_seq == 2 and state.built_seq == 1
 
 
 def test_the_migration_fills_the_site_part_as_publishing_does(tmp_path: Path) -> None:

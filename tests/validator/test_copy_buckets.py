@@ -45,6 +45,19 @@ def test_the_migration_buckets_signatures_as_the_validator_does() -> None:
     assert band_buckets(signature) == [(b, migration.bucket_of(values, b)) for b in range(migration.BANDS)]
 
 
+def test_the_signature_is_a_fresh_minhash_of_the_shingles() -> None:
+    """Stored signatures must stay comparable: the cached permutations are the seed's own."""
+    from datasketch import MinHash
+
+    from services.validator.copied_text import NUM_PERM, SCHEME, shingles
+
+    text = truth(12)["sections"]["1"]
+    fresh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    fresh.update_batch(list(shingles(text)))
+    assert text_signature(text) == [int(v) for v in fresh.hashvalues]
+    assert text_signature(text) == text_signature(text)
+
+
 def test_a_copy_is_found_through_the_stored_buckets(session: Session) -> None:
     name, data = _report(11, "某县民政局")
     original = add_document(session, name, data, agency_key="某县民政局")
