@@ -197,8 +197,9 @@ class Publication(SQLModel, table=True):
 class PortalState(SQLModel, table=True):
     """One row: how far the portal's site-wide pages (index, search, coverage, statistics,
     open data) lag behind the reports. Publishing bumps `dirty_seq`; a site refresh
-    rebuilds them once for any number of publications and records `built_seq`. Updating
-    this row is also the portal's write lock: writers of the portal take turns."""
+    rebuilds them once for any number of publications and records `built_seq`. On SQLite,
+    updating this row is also the portal's write lock; PostgreSQL has a lock per report
+    series and one for the site pages (services/publisher/tasks.py)."""
 
     id: int = Field(default=1, primary_key=True)
     dirty_seq: int = 0

@@ -9,6 +9,7 @@ address; the older published version becomes `superseded` and stays reachable as
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from datetime import timedelta
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 from celery import Task
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import case, func, or_, text, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -29,6 +30,7 @@ from services.publisher import (
     site_files,
     write_site,
 )
+from services.publisher.model import report_slug
 from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.db import session_scope
@@ -85,7 +87,7 @@ def refresh_site(self: Task) -> None:
     """Rebuild the site-wide pages once for every publication since the last rebuild."""
     try:
         with session_scope() as session:
-            state = _take_portal_turn(session, bump=False)
+            state = _take_site_turn(session)
             if state.built_seq >= state.dirty_seq:
                 return
             target = state.dirty_seq
@@ -100,9 +102,47 @@ def refresh_site(self: Task) -> None:
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
 
 
+def _take_series_turn(session: Session, slug: str) -> None:
+    """Until commit, be the only writer of this report's directory (its manifest is
+    read-modify-write, and two versions of one series must not cross).
+
+    PostgreSQL: a lock per series, so publishes of different reports overlap. SQLite takes
+    one writer at a time anyway; there the portal-state row is the lock, taken first so
+    the transaction starts as a writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(f"series:{slug}")})
+    else:
+        _take_portal_turn(session, bump=False)
+
+
+def _take_site_turn(session: Session) -> PortalState:
+    """Until commit, be the only rebuilder of the site pages, without holding up publishes
+    (a rebuild takes seconds on a large archive); returns the portal state as of now."""
+    if session.get_bind().dialect.name != "postgresql":
+        return _take_portal_turn(session, bump=False)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("site")})
+    state = session.get(PortalState, 1, populate_existing=True)
+    if state is None:
+        state = PortalState(id=1)
+        session.add(state)
+    return state
+
+
+def _lock_key(name: str) -> int:
+    """A stable 64-bit advisory-lock key for a name."""
+    digest = hashlib.blake2b(f"nianbao-portal:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _mark_site_out_of_date(session: Session) -> None:
+    """Bump the portal's dirty counter. Done last before commit: it locks the one
+    portal-state row, which every publish shares, for as short a time as possible."""
+    _take_portal_turn(session, bump=True)
+
+
 def _take_portal_turn(session: Session, *, bump: bool) -> PortalState:
-    """Lock the portal-state row until commit (portal writers take turns: the manifest is
-    read-modify-write) and, for a report write, mark the site pages out of date."""
+    """Lock the portal-state row until commit and, for a report write, mark the site pages
+    out of date."""
     increment = 1 if bump else 0
     updated = session.execute(
         update(PortalState)
@@ -253,7 +293,7 @@ def _current_reports(session: Session) -> list[PortalReport]:
 def write_report_pages(session: Session, doc: Document) -> PortalReport:
     """Write the report's own pages (all its versions); the site pages follow in a
     `refresh_site` run, so a season of publications rebuilds them a few times, not each time."""
-    _take_portal_turn(session, bump=True)
+    _take_series_turn(session, report_slug(doc.agency_norm or doc.agency or "", doc.year or 0))
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
@@ -268,12 +308,13 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
     if publication is not None:  # a re-parse (ops reprocess) may have changed the report
         publication.site_part = site_part_of(doc.parsed or {})
         session.add(publication)
+    _mark_site_out_of_date(session)
     return report
 
 
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
-    # Hold the portal's turn before looking: two publishes of one series must not cross.
-    _take_portal_turn(session, bump=False)
+    # Hold the series' turn before looking: two publishes of one series must not cross.
+    _take_series_turn(session, report_slug(doc.agency_norm or doc.agency or "", doc.year or 0))
     newer = _newer_publication(session, doc)
     if newer is not None:
         # A publish that arrives late (a killed publisher's re-queued task) must not put an
