@@ -7,9 +7,11 @@ empty PostgreSQL database, then loads N documents' rows straight into it by COPY
 results, findings, text signatures and their copy buckets, history, publications with
 their site part, all published under N agency names over two years — and measures a new
 sample again. What must hold: the per-document figures after N within 20 % of the empty
-database's.
+database's. Then `--rss-documents` more reports go through parse, validate and publish in
+this one process, and its resident memory is printed every 1,000: it must stay flat
+(± 10 % after the first 1,000), or a stage keeps something per document.
 
-    python bench/scale.py --documents 20000 --sample 100
+    python bench/scale.py --documents 20000 --sample 100 --rss-documents 10000
 """
 
 from __future__ import annotations
@@ -181,12 +183,31 @@ def measure_sample(sample: int, seed: int) -> dict[str, float]:
     }
 
 
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def measure_memory(documents: int, chunk: int = 500) -> list[tuple[int, float]]:
+    """(documents so far, resident MB) after every 1,000 documents through the stages."""
+    readings: list[tuple[int, float]] = []
+    for start in range(0, documents, chunk):
+        measure_sample(min(chunk, documents - start), seed=100 + start // chunk)
+        done = min(start + chunk, documents)
+        if done % 1000 == 0 or done == documents:
+            readings.append((done, resident_mb()))
+    return readings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--documents", type=int, default=20000)
     parser.add_argument("--sample", type=int, default=100)
+    parser.add_argument("--rss-documents", type=int, default=0)
     args = parser.parse_args()
     name, url = create_database()
     with tempfile.TemporaryDirectory() as data_dir:
@@ -202,6 +223,7 @@ def main() -> None:
             empty = measure_sample(args.sample, seed=1)
             loaded = load_archive(url, args.documents)
             full = measure_sample(args.sample, seed=2)
+            memory = measure_memory(args.rss_documents) if args.rss_documents else []
         finally:
             get_engine().dispose()
             drop_database(name)
@@ -210,6 +232,11 @@ def main() -> None:
     for key in empty:
         change = (full[key] - empty[key]) / empty[key] * 100
         print(f"{key:20s} {empty[key]:8.1f}  {full[key]:10.1f}   {change:+6.0f} %")
+    if memory:
+        base = memory[0][1]
+        print("resident memory, parse + validate + publish in one process:")
+        for done, mb in memory:
+            print(f"  after {done:6d} documents: {mb:7.1f} MB ({(mb - base) / base * 100:+5.1f} % on the first 1,000)")
 
 
 if __name__ == "__main__":

@@ -182,16 +182,20 @@ def test_publishes_of_different_series_do_not_wait_for_each_other_or_a_rebuild(
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
     try:
-        with migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url):
-            with session_scope() as first, session_scope() as rebuild, session_scope() as other:
-                _take_series_turn(first, "2024-aaaa")
-                _take_site_turn(rebuild)
-                other.execute(text("SET lock_timeout = '300ms'"))
-                _take_series_turn(other, "2024-bbbb")  # another series: at once
-                other.commit()
-                other.execute(text("SET lock_timeout = '300ms'"))
-                with pytest.raises(Exception, match="lock timeout"):
-                    _take_series_turn(other, "2024-aaaa")  # the same series: waits
-                other.rollback()
+        with (
+            migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url),
+            session_scope() as first,
+            session_scope() as rebuild,
+            session_scope() as other,
+        ):
+            _take_series_turn(first, "2024-aaaa")
+            _take_site_turn(rebuild)
+            other.execute(text("SET lock_timeout = '300ms'"))
+            _take_series_turn(other, "2024-bbbb")  # another series: at once
+            other.commit()
+            other.execute(text("SET lock_timeout = '300ms'"))
+            with pytest.raises(Exception, match="lock timeout"):
+                _take_series_turn(other, "2024-aaaa")  # the same series: waits
+            other.rollback()
     finally:
         drop_database(name)
