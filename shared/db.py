@@ -42,7 +42,7 @@ IDLE_BEFORE_PING = 2.0  # seconds a pooled connection may rest before it is test
 def _ping_after_idle(engine: Engine) -> None:
     """Test a pooled connection on checkout only when it has rested: a restarted PostgreSQL
     leaves dead connections in the pool, but testing every checkout (pool_pre_ping) cost a
-    round trip per transaction, a third of an upload's database time. A dead connection
+    round trip per transaction, a fifth of an upload's database time. A dead connection
     found here is replaced at once (SQLAlchemy retries the checkout); one that dies while
     busy fails its transaction, which the API answers 503 and a stage retries."""
 

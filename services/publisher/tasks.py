@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from celery import Task
 from sqlalchemy import case, func, or_, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -121,10 +122,10 @@ def _take_site_turn(session: Session) -> PortalState:
     if session.get_bind().dialect.name != "postgresql":
         return _take_portal_turn(session, bump=False)
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("site")})
+    if session.get(PortalState, 1) is None:
+        _create_portal_state(session)
     state = session.get(PortalState, 1, populate_existing=True)
-    if state is None:
-        state = PortalState(id=1)
-        session.add(state)
+    assert state is not None
     return state
 
 
@@ -143,18 +144,24 @@ def _mark_site_out_of_date(session: Session) -> None:
 def _take_portal_turn(session: Session, *, bump: bool) -> PortalState:
     """Lock the portal-state row until commit and, for a report write, mark the site pages
     out of date."""
-    increment = 1 if bump else 0
-    updated = session.execute(
-        update(PortalState)
-        .where(col(PortalState.id) == 1)
-        .values(dirty_seq=PortalState.dirty_seq + increment)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(PortalState(id=1, dirty_seq=increment))
-        session.flush()
+    bump_it = update(PortalState).where(col(PortalState.id) == 1)
+    bump_it = bump_it.values(dirty_seq=PortalState.dirty_seq + (1 if bump else 0))
+    if session.execute(bump_it).rowcount == 0:  # type: ignore[attr-defined]
+        _create_portal_state(session)
+        session.execute(bump_it)
     state = session.get(PortalState, 1, populate_existing=True)
     assert state is not None
     return state
+
+
+def _create_portal_state(session: Session) -> None:
+    """Create the one portal-state row; two first writers may race, and the loser uses the
+    winner's row (its insert waits for the winner's commit, then fails)."""
+    try:
+        with session.begin_nested():
+            session.add(PortalState(id=1))
+    except IntegrityError:
+        pass
 
 
 def site_refresh_interval(state: PortalState) -> float:

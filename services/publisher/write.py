@@ -113,7 +113,7 @@ def _by_depth(paths: Collection[str]) -> list[list[str]]:
 
 def _in_parallel(action: Callable[[str], None], paths: list[str]) -> None:
     """Run `action` on every path, a few at a time: each is a round trip to the store, and
-    the publisher is one writer, so its latency per report is the stage's throughput."""
+    a publish holds its report series' turn (and a publish process) while it waits."""
     if len(paths) <= 1:
         for path in paths:
             action(path)

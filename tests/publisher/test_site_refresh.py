@@ -199,3 +199,42 @@ def test_publishes_of_different_series_do_not_wait_for_each_other_or_a_rebuild(
             other.rollback()
     finally:
         drop_database(name)
+
+
+def test_two_first_publishes_share_the_new_portal_state_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, a new portal: two publishes both find no portal-state row; the second
+    waits for the first's row and bumps it (a fault run once failed on the duplicate key)."""
+    import threading
+
+    from services.publisher.tasks import _take_portal_turn
+
+    try:
+        name, url = create_database()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
+    errors: list[BaseException] = []
+
+    def second_publish() -> None:
+        try:
+            with session_scope() as session:
+                _take_portal_turn(session, bump=True)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    try:
+        with migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url):
+            with session_scope() as first:
+                _take_portal_turn(first, bump=True)  # creates the row, not yet committed
+                second = threading.Thread(target=second_publish)
+                second.start()
+                second.join(timeout=0.5)
+                assert second.is_alive()  # waiting for the first's row
+            second.join(timeout=10)
+            assert not errors, errors
+            with session_scope() as session:
+                state = session.get(PortalState, 1)
+                assert state is not None and state.dirty_seq == 2
+    finally:
+        drop_database(name)

@@ -4,7 +4,7 @@ Revision ID: 0012_portal_build_seconds
 Revises: 0011_publication_site_part
 
 The rebuild interval grows with it, so rebuilds never take more than a fixed share of
-the single publisher's time however large the archive.
+the publisher's time however large the archive.
 """
 
 from __future__ import annotations
