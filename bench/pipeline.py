@@ -19,9 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import psycopg
@@ -108,18 +109,32 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
 def cpu_seconds_by_service(stack: Stack) -> dict[str, float]:
     """CPU time (user + system) of each service's processes so far, pool children included:
     every process of a service shares its session (the stack starts each in a new one)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     sessions = {process.pid: service for service, process in stack.processes.items()}
     used = dict.fromkeys(sessions.values(), 0.0)
+    for process in running_processes():
+        if process.session in sessions:
+            used[sessions[process.session]] += process.cpu_seconds
+    return used
+
+
+class ProcessCpu(NamedTuple):
+    pid: int
+    name: str
+    session: int
+    cpu_seconds: float  # user + system so far
+
+
+def running_processes() -> Iterator[ProcessCpu]:
+    """Every process on the machine with its CPU time so far (/proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            head, rest = stat.read_text().rsplit(")", 1)
         except OSError:  # the process ended meanwhile
             continue
-        session_id, utime, stime = int(fields[3]), int(fields[11]), int(fields[12])
-        if session_id in sessions:
-            used[sessions[session_id]] += (utime + stime) / ticks
-    return used
+        fields = rest.split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        yield ProcessCpu(int(stat.parent.name), head.split("(", 1)[1], int(fields[3]), seconds)
 
 
 # Per stage, from each document's history: the wait in its queue (the previous status to
@@ -145,26 +160,18 @@ GROUP BY stage ORDER BY min(at)
 def cpu_seconds_of_servers(moto_pid: int) -> dict[str, float]:
     """CPU time so far of what is not ours but shares the cores: the S3 server, PostgreSQL
     (every backend), Redis, this load generator, and the whole machine (/proc/stat)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     used = {"s3": 0.0, "postgres": 0.0, "redis": 0.0}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, rest = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        pid, name = int(stat.parent.name), head.split("(", 1)[1]
-        fields = rest.split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
-        if pid == moto_pid:
-            used["s3"] += seconds
-        elif name.startswith("postgres"):
-            used["postgres"] += seconds
-        elif name.startswith("redis-server"):
-            used["redis"] += seconds
+    for process in running_processes():
+        if process.pid == moto_pid:
+            used["s3"] += process.cpu_seconds
+        elif process.name.startswith("postgres"):
+            used["postgres"] += process.cpu_seconds
+        elif process.name.startswith("redis-server"):
+            used["redis"] += process.cpu_seconds
     own = os.times()
     used["load generator"] = own.user + own.system
     busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    used["machine"] = (sum(busy) - busy[3] - busy[4]) / ticks  # all but idle and iowait
+    used["machine"] = (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
     return used
 
 

@@ -258,12 +258,7 @@ def dispatch_pending(document_id: int | None = None, *, older_than: float = 0.0)
         if document_id is not None:
             query = query.where(OutboxMessage.document_id == document_id)
         pending = list(session.exec(query.limit(500)))
-    sent = 0
-    for message in pending:
-        if not send_outbox_message(message):
-            break
-        sent += 1
-    return sent
+    return send_outbox_messages(pending)
 
 
 def send_outbox_message(message: OutboxMessage) -> bool:

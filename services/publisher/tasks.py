@@ -110,18 +110,15 @@ def _take_series_turn(session: Session, slug: str) -> None:
     PostgreSQL: a lock per series, so publishes of different reports overlap. SQLite takes
     one writer at a time anyway; there the portal-state row is the lock, taken first so
     the transaction starts as a writer."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(f"series:{slug}")})
-    else:
+    if not _advisory_lock(session, f"series:{slug}"):
         _take_portal_turn(session, bump=False)
 
 
 def _take_site_turn(session: Session) -> PortalState:
     """Until commit, be the only rebuilder of the site pages, without holding up publishes
     (a rebuild takes seconds on a large archive); returns the portal state as of now."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not _advisory_lock(session, "site"):
         return _take_portal_turn(session, bump=False)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("site")})
     if session.get(PortalState, 1) is None:
         _create_portal_state(session)
     state = session.get(PortalState, 1, populate_existing=True)
@@ -129,10 +126,20 @@ def _take_site_turn(session: Session) -> PortalState:
     return state
 
 
-def _lock_key(name: str) -> int:
-    """A stable 64-bit advisory-lock key for a name."""
+def _advisory_lock(session: Session, name: str) -> bool:
+    """Hold PostgreSQL's transaction-scoped advisory lock for `name` until commit; False on
+    a database without them (SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
     digest = hashlib.blake2b(f"nianbao-portal:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    key = int.from_bytes(digest, "big", signed=True)  # a stable 64-bit key for the name
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return True
+
+
+def _series_slug(doc: Document) -> str:
+    """The report directory of the document's series (PortalReport.slug, before rendering)."""
+    return report_slug(doc.agency_norm or doc.agency or "", doc.year or 0)
 
 
 def _mark_site_out_of_date(session: Session) -> None:
@@ -300,7 +307,7 @@ def _current_reports(session: Session) -> list[PortalReport]:
 def write_report_pages(session: Session, doc: Document) -> PortalReport:
     """Write the report's own pages (all its versions); the site pages follow in a
     `refresh_site` run, so a season of publications rebuilds them a few times, not each time."""
-    _take_series_turn(session, report_slug(doc.agency_norm or doc.agency or "", doc.year or 0))
+    _take_series_turn(session, _series_slug(doc))
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
@@ -321,7 +328,7 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
 
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     # Hold the series' turn before looking: two publishes of one series must not cross.
-    _take_series_turn(session, report_slug(doc.agency_norm or doc.agency or "", doc.year or 0))
+    _take_series_turn(session, _series_slug(doc))
     newer = _newer_publication(session, doc)
     if newer is not None:
         # A publish that arrives late (a killed publisher's re-queued task) must not put an
