@@ -234,6 +234,7 @@ def receive(
     `IdempotencyConflict` when the key was used for a different request, and
     `shared.storage.StorageError` when storage is unreachable (then nothing is recorded).
     """
+    idempotency_key = idempotency_key or None  # an empty header names no key (and is not stored as one)
     fingerprint = request_fingerprint(files, agency_hint, year_hint)
     if idempotency_key:
         previous = replay(principal, idempotency_key, fingerprint)

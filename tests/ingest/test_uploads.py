@@ -126,6 +126,16 @@ def test_reusing_an_idempotency_key_with_another_body_is_refused(api: Api) -> No
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
 
 
+def test_an_empty_idempotency_key_is_no_key(api: Api) -> None:
+    """Found by schemathesis: "" was stored as a key, so a second upload with "" and another
+    body hit the unique index (500)."""
+    empty = {"Idempotency-Key": ""}
+    first = upload(api, [("e1.txt", REPORT + b"e1")], headers=empty)
+    second = upload(api, [("e2.txt", REPORT + b"e2")], headers=empty)
+    assert first.status_code == second.status_code == 202, second.text
+    assert first.json()["upload_id"] != second.json()["upload_id"]
+
+
 def test_the_receipt_time_is_iso_utc_with_one_z(api: Api) -> None:
     received_at = upload(api, [("t.txt", REPORT + b"t")]).json()["received_at"]
     assert received_at.endswith("Z") and "+00:00" not in received_at
