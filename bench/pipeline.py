@@ -1,12 +1,16 @@
 """End-to-end throughput of the running system (a benchmark, not a test).
 
 Starts the compose services as local processes against the machine's Redis and
-PostgreSQL and a moto S3 server (as tests/integration does), uploads N generated reports
-through the API, waits until every one reaches a terminal status, and prints:
-reports/second end to end, p50/p99 upload → terminal, upload p50/p99, and the throughput
-of no-op tasks on the same Celery/Redis setup, as a ratio.
+PostgreSQL and a moto S3 server (as tests/integration does), uploads N generated text
+reports (TXT/HTML) through the API, waits until every one reaches a terminal status, then
+does the same with M text-layer PDFs (Word exports by LibreOffice, 4–6 pages each). It
+prints, per run: reports/second end to end (and PDF pages/second), p50/p99 upload →
+terminal, upload p50/p99, CPU per report of each service and of the machine, and the
+throughput of no-op tasks on the same Celery/Redis setup, as a ratio.
 
-    python bench/pipeline.py --reports 200
+    python bench/pipeline.py --reports 300 --pdf-reports 100
+
+The PDFs are rendered once with LibreOffice (about a minute per 100) and kept in var/corpus.
 """
 
 from __future__ import annotations
@@ -30,13 +34,15 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
+from tests.corpus.generate import FAST_STYLES, STYLES, build_corpus, default_corpus_dir, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
 from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto, wait_until  # noqa: E402
 
 TERMINAL = ("needs_review", "rejected", "published", "failed", "superseded")
 REDIS_URL = "redis://127.0.0.1:6379/8"
 _ANSWERED = re.compile(r'HTTP/1\.[01]" [1-5][0-9][0-9] ')  # werkzeug's access log line
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
+PDF_SEED = 2027
 CLIENTS = 16  # concurrent uploaders, as a district office in the last days of January
 
 
@@ -48,6 +54,25 @@ def percentile(values: list[float], q: float) -> float:
 def generate(n: int) -> list[tuple[str, bytes]]:
     rng = random.Random(2026)
     return [render_fast(random_truth(rng), FAST_STYLES[i % len(FAST_STYLES)]) for i in range(n)]
+
+
+def generate_pdfs(n: int) -> list[tuple[str, bytes]]:
+    """n unique text-layer PDFs, spread over the PDF styles (their truths differ by seed)."""
+    if n == 0:
+        return []
+    styles = tuple(s.name for s in STYLES if s.extension == "pdf" and s.docx_source is not None)
+    per_style = -(-n // len(styles))
+    items = build_corpus(
+        default_corpus_dir(per_style=per_style, seed=PDF_SEED),
+        per_style=per_style,
+        seed=PDF_SEED,
+        styles=styles,
+    )
+    return [(item.path.name, item.path.read_bytes()) for item in items[:n]]
+
+
+def pdf_pages(data: bytes) -> int:
+    return len(_PDF_PAGE.findall(data))
 
 
 def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, moto_pid: int) -> dict[str, Any]:
@@ -63,6 +88,8 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
         upload_times.append(time.perf_counter() - started)
 
     db_url = stack.env["NIANBAO_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(db_url) as conn:  # this run's documents: those with a higher id
+        (since,) = conn.execute("SELECT coalesce(max(id), 0) FROM document").fetchone()  # type: ignore[misc]
     cpu_before = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto_pid)
     s3_before = s3_requests(stack.log_dir)
     started = time.perf_counter()
@@ -86,19 +113,23 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
         latencies = [
             row[0]
             for row in conn.execute(
-                "SELECT extract(epoch FROM status_changed_at - received_at) FROM document"
+                "SELECT extract(epoch FROM status_changed_at - received_at) FROM document WHERE id > %s",
+                (since,),
             ).fetchall()
         ]
         by_status: dict[str, int] = dict(
-            conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall()
+            conn.execute(
+                "SELECT status::text, count(*) FROM document WHERE id > %s GROUP BY 1", (since,)
+            ).fetchall()
         )
-        stages = conn.execute(STAGE_TIMES).fetchall()
+        stages = conn.execute(STAGE_TIMES, (since,)).fetchall()
     print("final statuses:", by_status)
     return {
         "cpu_ms": cpu_ms,
         "s3_per_report": s3_per_report,
         "stages": stages,
         "throughput": len(reports) / elapsed,
+        "pages_per_second": sum(pdf_pages(data) for _, data in reports) / elapsed,
         "e2e_p50": percentile(latencies, 0.5),
         "e2e_p99": percentile(latencies, 0.99),
         "upload_p50": percentile(upload_times, 0.5) * 1000,
@@ -145,6 +176,7 @@ WITH steps AS (
            lag(at) OVER (PARTITION BY document_id ORDER BY at, id) AS before,
            lead(at) OVER (PARTITION BY document_id ORDER BY at, id) AS after
     FROM documentevent
+    WHERE document_id IN (SELECT id FROM document WHERE id > %s)
 )
 SELECT stage,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - before)) * 1000,
@@ -225,8 +257,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--reports", type=int, default=200)
+    parser.add_argument("--reports", type=int, default=200, help="text reports (TXT/HTML)")
+    parser.add_argument("--pdf-reports", type=int, default=100, help="text-layer PDFs (0: none)")
     args = parser.parse_args()
+    runs = {"text": generate(args.reports), "pdf": generate_pdfs(args.pdf_reports)}
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         log_dir = Path(tmp)
         moto, endpoint = start_moto(log_dir)
@@ -236,17 +271,28 @@ def main() -> None:
         try:
             stack.prepare()
             token = stack.cli("token", "create", "--role", "ops").strip()
-            reports = generate(args.reports)
             stack.start_all()
-            result = run_pipeline(stack, reports, token, moto.pid)
+            for kind, reports in runs.items():
+                if reports:
+                    results[kind] = run_pipeline(stack, reports, token, moto.pid)
             stack.stop_all()
             noop = run_noop(stack.env, max(args.reports, 500), log_dir)
         finally:
             stack.stop_all()
             drop_database(name)
             moto.terminate()
-    print(f"reports:                 {args.reports}")
+    for kind, result in results.items():
+        print_run(kind, len(runs[kind]), result)
+    print(f"no-op 3-stage chains:    {noop:.1f} chains/s on the same Celery/Redis setup")
+    if "text" in results:
+        print(f"pipeline / no-op ratio:  {results['text']['throughput'] / noop:.3f} (text reports)")
+
+
+def print_run(kind: str, count: int, result: dict[str, Any]) -> None:
+    print(f"--- {count} {kind} reports")
     print(f"end-to-end throughput:   {result['throughput']:.2f} reports/s")
+    if kind == "pdf":
+        print(f"PDF pages:               {result['pages_per_second']:.1f} pages/s")
     print(f"upload → terminal:       p50 {result['e2e_p50']:.2f} s, p99 {result['e2e_p99']:.2f} s")
     print(f"upload request:          p50 {result['upload_p50']:.0f} ms, p99 {result['upload_p99']:.0f} ms")
     cpu = ", ".join(f"{service} {ms:.0f}" for service, ms in result["cpu_ms"].items())
@@ -257,8 +303,6 @@ def main() -> None:
             f"  {stage:9} queue wait p50 {wait50:6.0f} ms, p90 {wait90:6.0f} ms; "
             f"work p50 {work50:5.0f} ms, p90 {work90:5.0f} ms"
         )
-    print(f"no-op 3-stage chains:    {noop:.1f} chains/s on the same Celery/Redis setup")
-    print(f"pipeline / no-op ratio:  {result['throughput'] / noop:.3f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ resulting outbox rows or tasks is the caller's step after commit.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -108,15 +109,24 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def documents_below_parser_version(session: Session, version: str) -> list[int]:
-    """Reprocessable documents whose stored parse came from a parser older than `version`."""
-    limit = parse_version(version)
+def documents_below_parser_version(
+    session: Session, version: str, *, after_id: int = 0, limit: int | None = None
+) -> list[int]:
+    """Reprocessable documents whose stored parse came from a parser older than `version`,
+    by id from `after_id` on, at most `limit` of them (a page: the next starts after the last)."""
+    below = parse_version(version)
     rows = session.exec(
         select(Document.id, Document.parser_version)
-        .where(col(Document.status).in_(REPROCESSABLE), col(Document.parser_version).is_not(None))
+        .where(
+            col(Document.status).in_(REPROCESSABLE),
+            col(Document.parser_version).is_not(None),
+            col(Document.id) > after_id,
+        )
         .order_by(col(Document.id))
-    ).all()
-    return [doc_id for doc_id, used in rows if doc_id is not None and used and parse_version(used) < limit]
+    )
+    # Versions compare as numbers ("0.10" > "0.9"), which SQL's string order cannot do.
+    older = (doc_id for doc_id, used in rows if doc_id is not None and used and parse_version(used) < below)
+    return list(itertools.islice(older, limit))
 
 
 def request_reprocess(session: Session, doc: Document, actor: str) -> None:

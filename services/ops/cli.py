@@ -1,8 +1,10 @@
-"""`nianbao ops …`: the ops summary in the terminal (a rich table from the API)."""
+"""`nianbao ops …`: the ops summary in the terminal (a rich table from the API), and
+reprocessing stored reports through the API."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import httpx
@@ -11,6 +13,7 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
+REPROCESS_SLICE = 5000  # ids per request: the API's MAX_BULK
 ops_app = typer.Typer(help="Watch and steer the pipeline (role ops).", no_args_is_help=True)
 
 
@@ -101,3 +104,55 @@ def status(
                 live.update(summary_tables(fetch_summary(base, token)), refresh=True)
         except KeyboardInterrupt:
             pass
+
+
+def _post(api: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{api}{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=300
+    )
+    if response.status_code >= 400:
+        raise typer.BadParameter(f"{response.status_code} from the API: {response.text[:500]}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def reprocess_requests(ids: list[int], parser_version_below: str | None) -> Iterator[dict[str, Any]]:
+    """The request bodies: ids in slices the API takes at once; a version as pages (the
+    caller fills in each page's after_id from the answer before)."""
+    if parser_version_below is not None:
+        yield {"parser_version_below": parser_version_below, "after_id": 0}
+        return
+    for start in range(0, len(ids), REPROCESS_SLICE):
+        yield {"ids": ids[start : start + REPROCESS_SLICE]}
+
+
+@ops_app.command("reprocess")
+def reprocess(
+    ids: Annotated[list[int] | None, typer.Argument(help="Document ids")] = None,
+    parser_version_below: Annotated[
+        str | None, typer.Option(help="Every report at rest whose parse came from an older parser")
+    ] = None,
+    api: Annotated[str | None, typer.Option(envvar="NIANBAO_API_URL")] = None,
+    token: Annotated[str | None, typer.Option(envvar="NIANBAO_TOKEN")] = None,
+) -> None:
+    """Parse and validate stored reports again; each keeps its old result until the new one
+    is complete, and its status never changes (the history says what would)."""
+    from shared.settings import get_settings
+
+    if not token:
+        raise typer.BadParameter("an ops token is needed: --token or NIANBAO_TOKEN")
+    if bool(ids) == (parser_version_below is not None):
+        raise typer.BadParameter("give document ids or --parser-version-below, not both")
+    base = api or get_settings().api_url
+    queued, skipped = 0, 0
+    for body in reprocess_requests(ids or [], parser_version_below):
+        while True:
+            answer = _post(base, token, "/api/v1/ops/reprocess", body)
+            queued += len(answer["done"])
+            skipped += len(answer["skipped"])
+            for item in answer["skipped"][:20]:
+                typer.echo(f"skipped {item['id']}: {item['reason']}")
+            if answer.get("next_after_id") is None:
+                break
+            body = body | {"after_id": answer["next_after_id"]}
+    typer.echo(f"{queued} reports queued for reprocessing, {skipped} skipped")

@@ -86,6 +86,13 @@ def test_reprocess_selection_by_parser_version(session: Session) -> None:
     assert documents_below_parser_version(session, "0.2") == []
 
 
+def test_reprocess_selection_pages_by_id(session: Session) -> None:
+    # Pages of one: the second starts after the first's last id, the third is empty.
+    assert documents_below_parser_version(session, "0.3.1", limit=1) == [1]
+    assert documents_below_parser_version(session, "0.3.1", after_id=1, limit=1) == [9]
+    assert documents_below_parser_version(session, "0.3.1", after_id=9, limit=1) == []
+
+
 def test_reprocess_refuses_documents_in_flight(session: Session) -> None:
     doc = session.get(Document, 3)
     assert doc is not None

@@ -261,7 +261,19 @@ def test_reprocess_keeps_the_old_result_when_it_fails(
     assert after["status"] == "published"
     assert after["report"] == before["report"] and after["findings"] == before["findings"]
     failed_doc = api.post("/api/v1/ops/reprocess", headers=auth(ops), json={"parser_version_below": "0.0.1"})
-    assert failed_doc.json() == {"done": [], "skipped": []}
+    assert failed_doc.json() == {"done": [], "skipped": [], "next_after_id": None}
+    # The same through the command line, as ops would type it.
+    typed = subprocess.run(
+        [sys.executable, "-m", "services.cli", "ops", "reprocess", str(doc_id)],
+        env=os.environ | stack.env | {"NIANBAO_API_URL": stack.api_url, "NIANBAO_TOKEN": ops},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stdout.strip().endswith("1 reports queued for reprocessing, 0 skipped")
+    wait_until(lambda: reprocess_event(4), 60, 0.3, what="reprocess requested from the command line")
 
 
 def test_cli_status_and_json_logs(tokens: dict[str, str], stack: Stack) -> None:

@@ -71,6 +71,9 @@ class FailureSelection(BaseModel):
 class ReprocessSelection(BaseModel):
     ids: DocumentIds | None = Field(default=None, max_length=MAX_BULK)
     parser_version_below: str | None = Field(default=None, pattern=r"^\d+(\.\d+)*$")
+    # With parser_version_below: a page of at most MAX_BULK documents after this id; the
+    # answer's next_after_id asks for the next page (null when this one was the last).
+    after_id: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _one_of(self) -> ReprocessSelection:
@@ -113,12 +116,16 @@ def acknowledge_failures(selection: FailureSelection, principal: Ops) -> dict[st
 )
 def reprocess(selection: ReprocessSelection, principal: Ops) -> dict[str, Any]:
     """Parse and validate again; the old result stays until the new one is complete."""
+    next_after_id: int | None = None
     with session_scope() as session:
         if selection.ids is not None:
             ids = selection.ids
         else:
-            ids = documents_below_parser_version(session, selection.parser_version_below or "")
-        docs, missing = load_documents(session, ids[:MAX_BULK])
+            ids = documents_below_parser_version(
+                session, selection.parser_version_below or "", after_id=selection.after_id, limit=MAX_BULK
+            )
+            next_after_id = ids[-1] if len(ids) == MAX_BULK else None
+        docs, missing = load_documents(session, ids)
         result = apply_each(session, docs, missing, request_reprocess, principal.actor)
     sent: list[int] = []
     for doc_id in result.done:
@@ -130,7 +137,7 @@ def reprocess(selection: ReprocessSelection, principal: Ops) -> dict[str, Any]:
                 f"broker unavailable after sending {len(sent)} of {len(result.done)}: {type(exc).__name__}",
             ) from exc
         sent.append(doc_id)
-    return result.to_json()
+    return result.to_json() | {"next_after_id": next_after_id}
 
 
 @router.get("/ops", response_class=HTMLResponse, include_in_schema=False)
