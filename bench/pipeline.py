@@ -123,11 +123,13 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
             ).fetchall()
         )
         stages = conn.execute(STAGE_TIMES, (since,)).fetchall()
+        (handled_twice,) = conn.execute(HANDLED_TWICE, (since,)).fetchone()  # type: ignore[misc]
     print("final statuses:", by_status)
     return {
         "cpu_ms": cpu_ms,
         "s3_per_report": s3_per_report,
         "stages": stages,
+        "handled_twice": handled_twice,
         "throughput": len(reports) / elapsed,
         "pages_per_second": sum(pdf_pages(data) for _, data in reports) / elapsed,
         "e2e_p50": percentile(latencies, 0.5),
@@ -140,7 +142,7 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
 def cpu_seconds_by_service(stack: Stack) -> dict[str, float]:
     """CPU time (user + system) of each service's processes so far, pool children included:
     every process of a service shares its session (the stack starts each in a new one)."""
-    sessions = {process.pid: service for service, process in stack.processes.items()}
+    sessions = {process.pid: service.split("#")[0] for service, process in stack.processes.items()}
     used = dict.fromkeys(sessions.values(), 0.0)
     for process in running_processes():
         if process.session in sessions:
@@ -148,16 +150,19 @@ def cpu_seconds_by_service(stack: Stack) -> dict[str, float]:
     return used
 
 
-class ProcessCpu(NamedTuple):
+class RunningProcess(NamedTuple):
     pid: int
     name: str
     session: int
     cpu_seconds: float  # user + system so far
+    rss_mb: float
 
 
-def running_processes() -> Iterator[ProcessCpu]:
-    """Every process on the machine with its CPU time so far (/proc/<pid>/stat)."""
+def running_processes() -> Iterator[RunningProcess]:
+    """Every process on the machine with its CPU time so far and its resident memory
+    (/proc/<pid>/stat)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 1024**2
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, rest = stat.read_text().rsplit(")", 1)
@@ -165,7 +170,8 @@ def running_processes() -> Iterator[ProcessCpu]:
             continue
         fields = rest.split()
         seconds = (int(fields[11]) + int(fields[12])) / ticks
-        yield ProcessCpu(int(stat.parent.name), head.split("(", 1)[1], int(fields[3]), seconds)
+        rss_mb = int(fields[21]) * page_mb
+        yield RunningProcess(int(stat.parent.name), head.split("(", 1)[1], int(fields[3]), seconds, rss_mb)
 
 
 # Per stage, from each document's history: the wait in its queue (the previous status to
@@ -186,6 +192,17 @@ SELECT stage,
 FROM steps
 WHERE status IN ('parsing', 'validating', 'publishing') AND before IS NOT NULL AND after IS NOT NULL
 GROUP BY stage ORDER BY min(at)
+"""
+
+
+# Documents a stage finished more than once (two workers doing the same work): must be none.
+HANDLED_TWICE = """
+SELECT count(DISTINCT document_id) FROM (
+    SELECT document_id, stage FROM documentevent
+    WHERE stage IS NOT NULL AND status::text NOT IN ('parsing', 'validating', 'publishing')
+      AND document_id > %s
+    GROUP BY document_id, stage HAVING count(*) > 1
+) AS twice
 """
 
 
@@ -259,6 +276,9 @@ def main() -> None:
     )
     parser.add_argument("--reports", type=int, default=200, help="text reports (TXT/HTML)")
     parser.add_argument("--pdf-reports", type=int, default=100, help="text-layer PDFs (0: none)")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="instances of each worker service but the publisher"
+    )
     args = parser.parse_args()
     runs = {"text": generate(args.reports), "pdf": generate_pdfs(args.pdf_reports)}
     results: dict[str, dict[str, Any]] = {}
@@ -271,7 +291,7 @@ def main() -> None:
         try:
             stack.prepare()
             token = stack.cli("token", "create", "--role", "ops").strip()
-            stack.start_all()
+            stack.start_all(replicas=args.replicas)
             for kind, reports in runs.items():
                 if reports:
                     results[kind] = run_pipeline(stack, reports, token, moto.pid)
@@ -298,6 +318,7 @@ def print_run(kind: str, count: int, result: dict[str, Any]) -> None:
     cpu = ", ".join(f"{service} {ms:.0f}" for service, ms in result["cpu_ms"].items())
     print(f"CPU ms per report:       {cpu}")
     print(f"S3 requests per report:  {result['s3_per_report']:.1f}")
+    print(f"documents a stage finished twice: {result['handled_twice']}")
     for stage, wait50, wait90, work50, work90 in result["stages"]:
         print(
             f"  {stage:9} queue wait p50 {wait50:6.0f} ms, p90 {wait90:6.0f} ms; "

@@ -11,12 +11,17 @@ database's. Then `--rss-documents` more reports go through parse, validate and p
 this one process, and its resident memory is printed every 1,000: it must stay flat
 (± 10 % after the first 1,000), or a stage keeps something per document.
 
-    python bench/scale.py --documents 20000 --sample 100 --rss-documents 10000
+With `--reprocess N`, the archive's first N documents carry a parse from an old parser
+and their files are put in a moto S3 server; `nianbao ops reprocess --parser-version-below`
+then has compose's API and parse worker read them all again, and the rate is printed.
+
+    python bench/scale.py --documents 20000 --sample 100 --rss-documents 10000 --reprocess 10000
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -25,18 +30,29 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
-from tests.integration.stack import create_database, drop_database  # noqa: E402
+from tests.integration.stack import (  # noqa: E402
+    Servers,
+    Stack,
+    create_database,
+    drop_database,
+    start_moto,
+    wait_until,
+)
 
 YEARS = (2024, 2025)
+OLD_PARSER_VERSION = "0.0.1"  # what the archive's reprocessed share was read with
+REDIS_URL = "redis://127.0.0.1:6379/8"
 FIRST_ID = 1_000_000  # the archive's ids: past the empty database's sample
 
 
@@ -45,15 +61,21 @@ def distinct_reports(count: int, seed: int) -> list[tuple[str, bytes]]:
     return [render_fast(random_truth(rng), FAST_STYLES[i % len(FAST_STYLES)]) for i in range(count)]
 
 
-def archive_rows(documents: int) -> dict[str, Iterator[tuple[Any, ...]]]:
-    """COPY rows for the archive: 500 distinct parse results under `documents` agency names."""
-    from services.parser import parse_document
+def archive_kinds() -> list[tuple[str, bytes]]:
+    """The archive's 500 distinct reports (document i is a copy of kind i % 500)."""
+    return distinct_reports(500, seed=1)
+
+
+def archive_rows(documents: int, old_parses: int = 0) -> dict[str, Iterator[tuple[Any, ...]]]:
+    """COPY rows for the archive: 500 distinct parse results under `documents` agency names;
+    the first `old_parses` documents carry a parse from an old parser version."""
+    from services.parser import PARSER_VERSION, parse_document
     from services.publisher.tasks import site_part_of
     from services.validator import text_signature
     from services.validator.copied_text import band_buckets, copy_check_text
 
     kinds = []
-    for name, data in distinct_reports(500, seed=1):
+    for name, data in archive_kinds():
         report = parse_document(data, name)
         signature = text_signature(copy_check_text(report))
         parsed = report.to_json()
@@ -76,7 +98,10 @@ def archive_rows(documents: int) -> dict[str, Iterator[tuple[Any, ...]]]:
             "published",
             "now",
             "now",
-        ) + (name, name, name, year, 1, parsed, "[]", json.dumps(signature), 0, "now")
+        ) + (name, name, name, year, 1, parsed, "[]", json.dumps(signature), 0, "now", parser_version(i))
+
+    def parser_version(i: int) -> str:
+        return OLD_PARSER_VERSION if i < FIRST_ID + old_parses else PARSER_VERSION
 
     def events(i: int) -> Iterator[tuple[Any, ...]]:
         for status, stage in (
@@ -104,7 +129,7 @@ def archive_rows(documents: int) -> dict[str, Iterator[tuple[Any, ...]]]:
     return {
         "document (id, upload_id, submission_no, filename, size, sha256, storage_key, status,"
         " status_changed_at, received_at, agency_key, agency, agency_norm, year, version, parsed,"
-        " findings, text_signature, stage_attempts, published_at)": (document(i) for i in ids),
+        " findings, text_signature, stage_attempts, published_at, parser_version)": (document(i) for i in ids),
         "documentevent (document_id, at, status, stage, attempt, detail, actor)": (
             row for i in ids for row in events(i)
         ),
@@ -114,11 +139,11 @@ def archive_rows(documents: int) -> dict[str, Iterator[tuple[Any, ...]]]:
     }
 
 
-def load_archive(url: str, documents: int) -> float:
+def load_archive(url: str, documents: int, old_parses: int = 0) -> float:
     started = time.perf_counter()
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("INSERT INTO upload (id, created_at) VALUES ('archive', now())")
-        for target, rows in archive_rows(documents).items():
+        for target, rows in archive_rows(documents, old_parses).items():
             with conn.cursor().copy(f"COPY {target} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -183,6 +208,75 @@ def measure_sample(sample: int, seed: int) -> dict[str, float]:
     }
 
 
+def measure_reprocess(name: str, url: str, documents: int) -> float:
+    """`nianbao ops reprocess --parser-version-below` over the archive's first `documents`
+    (their files in a moto S3 server), run by compose's parse worker; reports per second
+    from the command until every one has its result in the history."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log_dir = Path(tmp)
+        moto, endpoint = start_moto(log_dir)
+        servers = Servers(database_url=url, broker_url=REDIS_URL, s3_endpoint=endpoint, run_name=name)
+        stack = Stack(env=servers.environment(log_dir), log_dir=log_dir)
+        try:
+            stack.prepare()
+            store_archive_files(stack.env, documents)
+            for service in ("api", "parser"):
+                stack.start(service)
+            wait_until(lambda: api_up(stack.api_url), 60, what="API health")
+            token = stack.cli("token", "create", "--role", "ops").strip()
+            started = time.perf_counter()
+            stack.cli("ops", "reprocess", "--parser-version-below", "999", "--api", stack.api_url, "--token", token)
+            wait_until(lambda: (reprocess_results(url) or 0) >= documents, 3600, 1, what="every reprocess")
+            rate = documents / (time.perf_counter() - started)
+        finally:
+            stack.stop_all()
+            moto.terminate()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        outcomes = conn.execute(
+            "SELECT split_part(detail, ':', 1), count(*) FROM documentevent"
+            " WHERE detail LIKE 'reprocess%' AND detail <> 'reprocess requested' GROUP BY 1"
+        ).fetchall()
+    print("reprocess outcomes:", dict(outcomes))
+    return rate
+
+
+def store_archive_files(env: dict[str, str], documents: int) -> None:
+    """The archive documents' files, where their storage keys say (raw/<id>)."""
+    from minio import Minio
+
+    client = Minio(
+        env["NIANBAO_S3_ENDPOINT"], access_key=env["NIANBAO_S3_ACCESS_KEY"], secret_key=env["NIANBAO_S3_SECRET_KEY"], secure=False
+    )
+    kinds = [data for _, data in archive_kinds()]
+
+    def put(i: int) -> None:
+        data = kinds[(i - FIRST_ID) % len(kinds)]
+        client.put_object(env["NIANBAO_RAW_BUCKET"], f"raw/{i}", io.BytesIO(data), len(data))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, range(FIRST_ID, FIRST_ID + documents)))
+
+
+def api_up(api_url: str) -> bool:
+    try:
+        return httpx.get(f"{api_url}/healthz", timeout=3).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def reprocess_results(url: str) -> int | None:
+    """History lines reprocessing has written so far (None while the database is not up)."""
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM documentevent WHERE detail LIKE 'reprocess%'"
+                " AND detail <> 'reprocess requested'"
+            ).fetchone()  # type: ignore[misc]
+    except psycopg.OperationalError:
+        return None
+    return int(count)
+
+
 def resident_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -208,7 +302,9 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=20000)
     parser.add_argument("--sample", type=int, default=100)
     parser.add_argument("--rss-documents", type=int, default=0)
+    parser.add_argument("--reprocess", type=int, default=0, help="archive reports to reprocess (≤ --documents)")
     args = parser.parse_args()
+    reprocess_rate = 0.0
     name, url = create_database()
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ |= {
@@ -221,9 +317,11 @@ def main() -> None:
         try:
             upgrade_schema(url)
             empty = measure_sample(args.sample, seed=1)
-            loaded = load_archive(url, args.documents)
+            loaded = load_archive(url, args.documents, old_parses=args.reprocess)
             full = measure_sample(args.sample, seed=2)
             memory = measure_memory(args.rss_documents) if args.rss_documents else []
+            if args.reprocess:
+                reprocess_rate = measure_reprocess(name, url, args.reprocess)
         finally:
             get_engine().dispose()
             drop_database(name)
@@ -232,6 +330,8 @@ def main() -> None:
     for key in empty:
         change = (full[key] - empty[key]) / empty[key] * 100
         print(f"{key:20s} {empty[key]:8.1f}  {full[key]:10.1f}   {change:+6.0f} %")
+    if reprocess_rate:
+        print(f"nianbao ops reprocess of {args.reprocess} stored reports: {reprocess_rate:.1f} reports/s")
     if memory:
         base = memory[0][1]
         print("resident memory, parse + validate + publish in one process:")

@@ -31,6 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 APP_SERVICES = ("api", "parser", "validator", "publisher", "sweeper")
+SCALABLE_SERVICES = ("parser", "validator")
 
 
 def free_port() -> int:
@@ -133,7 +134,9 @@ class Stack:
         return f"http://127.0.0.1:{self.api_port}"
 
     def command_of(self, service: str) -> list[str]:
-        words = shlex.split(compose_services()[service]["command"])
+        """The service's compose command; "parser#2" is a second replica of "parser"
+        (as `docker compose up --scale parser=2` runs it)."""
+        words = shlex.split(compose_services()[service.split("#")[0]]["command"])
         assert words[0] == "nianbao", f"{service}: expected a nianbao command"
         if service == "api":  # the host's port 8000 may be taken; listen where the test says
             words[words.index("--port") + 1] = str(self.api_port)
@@ -166,9 +169,13 @@ class Stack:
             if not client.bucket_exists(bucket):
                 client.make_bucket(bucket)
 
-    def start_all(self) -> None:
+    def start_all(self, replicas: int = 1) -> None:
+        """Every service; `replicas` of each worker service (the publisher stays one writer)."""
         for service in APP_SERVICES:
             self.start(service)
+            if service in SCALABLE_SERVICES:
+                for index in range(2, replicas + 1):
+                    self.start(f"{service}#{index}")
         self._supervising.set()
         self._supervisor = threading.Thread(target=self._supervise, daemon=True)
         self._supervisor.start()
