@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.publisher import PortalReport, report_files, site_files, write_site  # noqa: E402
+from services.publisher.model import PortalFile  # noqa: E402
 from services.publisher.write import WriteResult  # noqa: E402
 from shared.storage import LocalStore  # noqa: E402
 from tests.publisher.factories import synthetic_reports  # noqa: E402
@@ -41,7 +42,7 @@ def publish_once(
 ) -> tuple[dict[str, float], WriteResult]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    files = site_files(reports, expected, as_of=AS_OF)
+    files: dict[str, PortalFile] = dict(site_files(reports, expected, as_of=AS_OF))
     timings["site_files"] = time.perf_counter() - started
     started = time.perf_counter()
     for report in reports:
@@ -52,7 +53,7 @@ def publish_once(
     timings["write_site"] = time.perf_counter() - started
     timings["total"] = sum(timings.values())
     timings["files"] = len(files)
-    timings["megabytes"] = sum(len(data) for data in files.values()) / 1e6
+    timings["megabytes"] = sum(len(data) for data in files.values() if isinstance(data, bytes)) / 1e6
     return timings, result
 
 

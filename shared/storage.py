@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 
 import urllib3.exceptions
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
 
 from shared.settings import Settings
@@ -33,12 +34,14 @@ class ObjectNotFound(Exception):
 # are not OSErrors. All are transient: the caller retries or answers 503.
 _UNREACHABLE: tuple[type[Exception], ...] = (OSError, urllib3.exceptions.HTTPError)
 _S3_FAULTS: tuple[type[Exception], ...] = (S3Error, *_UNREACHABLE)
+_MISSING = ("NoSuchKey", "NoSuchObject", "NotFound")  # S3 error codes of an absent object
 
 
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
     def put_stream(self, key: str, stream: BinaryIO, length: int) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def copy_from(self, source: ObjectStore, source_key: str, key: str, content_type: str) -> None: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str = "") -> Iterator[str]: ...
@@ -80,6 +83,20 @@ class LocalStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
+
+    def copy_from(self, source: ObjectStore, source_key: str, key: str, content_type: str) -> None:
+        """Put a copy of another store's object here (a file copy when both are directories)."""
+        if not isinstance(source, LocalStore):
+            self.put(key, source.get(source_key), content_type)
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        try:
+            shutil.copyfile(source._path(source_key), tmp)
+        except FileNotFoundError:
+            raise ObjectNotFound(source_key) from None
+        tmp.replace(path)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -126,7 +143,7 @@ class S3Store:
         try:
             response = self.client.get_object(self.bucket, key)
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
+            if exc.code in _MISSING:
                 raise ObjectNotFound(key) from exc
             raise StorageError(str(exc)) from exc
         except _UNREACHABLE as exc:
@@ -139,12 +156,33 @@ class S3Store:
             response.close()
             response.release_conn()
 
+    def copy_from(self, source: ObjectStore, source_key: str, key: str, content_type: str) -> None:
+        """Put a copy of another store's object here: on the same S3 server the server
+        copies it (the bytes never pass through us); otherwise a get and a put."""
+        if not (isinstance(source, S3Store) and source.client is self.client):
+            self.put(key, source.get(source_key), content_type)
+            return
+        try:
+            self.client.copy_object(
+                self.bucket,
+                key,
+                CopySource(source.bucket, source_key),
+                metadata={"Content-Type": content_type},
+                metadata_directive=REPLACE,
+            )
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise ObjectNotFound(source_key) from exc
+            raise StorageError(str(exc)) from exc
+        except _UNREACHABLE as exc:
+            raise StorageError(str(exc)) from exc
+
     def exists(self, key: str) -> bool:
         try:
             self.client.stat_object(self.bucket, key)
             return True
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+            if exc.code in _MISSING:
                 return False
             raise StorageError(str(exc)) from exc
         except _UNREACHABLE as exc:

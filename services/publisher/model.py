@@ -21,6 +21,20 @@ DeadlineStatus = Literal["on_time", "late", "unknown"]
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file the store already holds (the upload, under its content address): the store
+    copies it into the portal itself rather than the publisher reading and writing it.
+    `sha256` is its content's digest, as the portal's manifests record every file's."""
+
+    key: str
+    sha256: str
+
+
+# A portal file: its bytes, or a copy of a stored file.
+PortalFile = bytes | StoredFile
+
+
+@dataclass(frozen=True)
 class Retraction:
     """Why and when a published report was withdrawn (shown on its page)."""
 
@@ -40,7 +54,7 @@ class PortalReport:
     published_at: datetime  # when this version went onto the portal
     deadline_status: DeadlineStatus  # the agency's own publication date vs the legal deadline
     original_filename: str
-    original: bytes | None  # the uploaded file, copied into the portal; None = not offered
+    original: PortalFile | None  # the uploaded file, copied into the portal; None = not offered
     parsed: ParsedReport
     # Earlier published versions of the same report (any order), with their own data so
     # that their pages can be rendered again with a "superseded" banner.

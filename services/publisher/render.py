@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from services.publisher.layout import TableLayout, cell_labels, tables_for
 from services.publisher.model import (
+    PortalFile,
     PortalReport,
     as_utc,
     beijing_time,
@@ -264,32 +265,37 @@ def data_csv(report: PortalReport) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _earlier_version_files(earlier: PortalReport, current: PortalReport) -> dict[str, bytes]:
+def _earlier_version_files(earlier: PortalReport, current: PortalReport) -> dict[str, PortalFile]:
     # Under the current version's slug: the agency may have been renamed since.
     directory = version_dir(current.slug, earlier.version)
     page = _render_page(earlier, render_tables(earlier), False, current)
-    files = {f"{directory}/index.html": page.encode("utf-8")}
+    files: dict[str, PortalFile] = {f"{directory}/index.html": page.encode("utf-8")}
     if not current.retracted:
         files.update(_data_files(earlier, directory))
     return files
 
 
-def _data_files(report: PortalReport, directory: str) -> dict[str, bytes]:
+def _data_files(report: PortalReport, directory: str) -> dict[str, PortalFile]:
     """data.json, data.csv and the original — none for a retracted report, which keeps
     only its page and the notice."""
     if report.retracted:
         return {}
-    files = {f"{directory}/data.json": data_json(report), f"{directory}/data.csv": data_csv(report)}
+    files: dict[str, PortalFile] = {
+        f"{directory}/data.json": data_json(report),
+        f"{directory}/data.csv": data_csv(report),
+    }
     if report.original is not None:
         files[f"{directory}/{original_file_name(report.original_filename)}"] = report.original
     return files
 
 
-def report_files(report: PortalReport) -> dict[str, bytes]:
+def report_files(report: PortalReport) -> dict[str, PortalFile]:
     """Every file of one report: each version's directory and the current-version page."""
     tables = render_tables(report)  # the same table HTML serves both addresses of the current version
     directory = version_dir(report.slug, report.version)
-    files = {f"{directory}/index.html": _render_page(report, tables, False, None).encode("utf-8")}
+    files: dict[str, PortalFile] = {
+        f"{directory}/index.html": _render_page(report, tables, False, None).encode("utf-8")
+    }
     files.update(_data_files(report, directory))
     for earlier in report.superseded_versions:
         if earlier.version == report.version:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from services.publisher.charts import Series, bar_chart
 from services.publisher.folding import fold_name, traditional_to_simplified_map
-from services.publisher.model import PortalReport, deadline_for
+from services.publisher.model import PortalFile, PortalReport, deadline_for
 from services.publisher.opendata import year_csv, year_xlsx
 from services.publisher.render import ENVIRONMENT, format_number, report_files
 from shared.report import CellValue, ReportKind
@@ -419,9 +419,9 @@ def build_portal(
     expected: Mapping[str, Sequence[str]] | None = None,
     *,
     as_of: date | None = None,
-) -> dict[str, bytes]:
+) -> dict[str, PortalFile]:
     """The complete portal: `site_files` plus every report's own files (retracted included)."""
-    files = site_files(reports, expected, as_of=as_of)
+    files: dict[str, PortalFile] = dict(site_files(reports, expected, as_of=as_of))
     for report in reports:
         files.update(report_files(report))
     return files

@@ -31,7 +31,7 @@ from services.publisher import (
     site_files,
     write_site,
 )
-from services.publisher.model import report_slug
+from services.publisher.model import StoredFile, report_slug
 from services.publisher.webhooks import RETRYABLE_STATUS, backoff_delay, deliver_webhook, publication_event
 from shared.celery_app import TASK_NAMES, celery_app
 from shared.db import session_scope
@@ -49,7 +49,7 @@ from shared.models import (
 from shared.report import Finding, ParsedReport
 from shared.settings import get_settings
 from shared.stages import TRANSIENT_ERRORS, PermanentStageError, StageOutcome, retry_countdown, run_stage
-from shared.storage import ObjectStore, open_store
+from shared.storage import open_store
 from shared.tracking import set_status
 
 log = logging.getLogger("nianbao.publisher")
@@ -210,14 +210,14 @@ def _publication(session: Session, document_id: int) -> Publication | None:
 
 def portal_report(
     doc: Document,
-    raw: ObjectStore | None,
+    with_original: bool,
     earlier: list[PortalReport],
     publication: Publication | None = None,
     government: str | None = None,
     site_part: ParsedReport | None = None,
 ) -> PortalReport:
-    """The portal's view of a document; `raw=None` leaves the original file out (site-wide
-    pages do not need it). `site_part`: only what the site-wide pages read of the parse
+    """The portal's view of a document; `with_original=False` leaves the original file out
+    (site-wide pages do not need it). `site_part`: only what the site-wide pages read of the parse
     result (`_current_reports`), in place of the document's whole parse and findings."""
     if site_part is None and doc.parsed is None:
         raise PermanentStageError("an approved report needs its parse result to be published")
@@ -238,7 +238,7 @@ def portal_report(
         published_at=doc.published_at or utcnow(),
         deadline_status=deadline_status_of(parsed.published_on, doc.year, parsed.report_kind),
         original_filename=doc.filename,
-        original=raw.get(doc.storage_key) if raw is not None and doc.storage_key else None,
+        original=StoredFile(doc.storage_key, doc.sha256) if with_original and doc.storage_key else None,
         parsed=parsed,
         superseded_versions=earlier,
         retraction=retraction,
@@ -300,7 +300,7 @@ def _current_reports(session: Session) -> list[PortalReport]:
         site_part = publication.site_part or site_part_of(doc.parsed or {})
         government = governments.get(doc.agency_norm or "")
         parsed = ParsedReport.from_json({k: v for k, v in site_part.items() if v is not None})
-        reports.append(portal_report(doc, None, [], publication, government, parsed))
+        reports.append(portal_report(doc, False, [], publication, government, parsed))
     return reports
 
 
@@ -313,12 +313,12 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
     portal = open_store(settings, settings.portal_bucket)
     government = government_of(session, doc.agency_norm)
     earlier = [
-        portal_report(d, raw, [], _publication(session, d.id or 0), government)
+        portal_report(d, True, [], _publication(session, d.id or 0), government)
         for d in _earlier_publications(session, doc)
     ]
     publication = _publication(session, doc.id or 0)
-    report = portal_report(doc, raw, earlier, publication, government)
-    write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False)
+    report = portal_report(doc, True, earlier, publication, government)
+    write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False, stored_in=raw)
     if publication is not None:  # a re-parse (ops reprocess) may have changed the report
         publication.site_part = site_part_of(doc.parsed or {})
         session.add(publication)
@@ -370,7 +370,7 @@ def _current_event_key(session: Session, doc: Document) -> tuple[dict[str, Any],
     publication = _publication(session, doc.id or 0)
     if publication is None or doc.status != Status.published:
         return None  # a superseded version is announced by its successor
-    return publication_event(portal_report(doc, None, [], publication), get_settings().portal_url)
+    return publication_event(portal_report(doc, False, [], publication), get_settings().portal_url)
 
 
 def _delivered(session: Session, document_id: int, target: str, key: str) -> bool:

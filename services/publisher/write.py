@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from services.publisher.model import PortalFile, StoredFile
 from shared.storage import ObjectNotFound, ObjectStore
 
 MANIFEST_KEY = "manifest.json"  # the site pages' manifest (every file outside a report directory)
@@ -44,8 +45,8 @@ def content_type_for(path: str) -> str:
     return _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _digest(file: PortalFile) -> str:
+    return file.sha256 if isinstance(file, StoredFile) else hashlib.sha256(file).hexdigest()
 
 
 def _manifest_key(area: str | None) -> str:
@@ -125,12 +126,15 @@ def _in_parallel(action: Callable[[str], None], paths: list[str]) -> None:
 
 def write_site(
     store: ObjectStore,
-    files: Mapping[str, bytes],
+    files: Mapping[str, PortalFile],
     *,
     only_reports: Collection[str] | None = None,
     site_pages: bool = True,
+    stored_in: ObjectStore | None = None,
 ) -> WriteResult:
     """Make the store hold exactly `files` (plus the manifest); idempotent.
+
+    A `StoredFile` among `files` is copied from `stored_in` (the uploads' store).
 
     `only_reports` (report slugs) makes the run partial, for publishing one report without
     re-rendering all others: it then covers the site pages (everything outside
@@ -152,8 +156,18 @@ def write_site(
     previous = {path: digest for entries in before.values() for path, digest in entries.items()}
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]
+
+    def put(path: str) -> None:
+        file = files[path]
+        if isinstance(file, StoredFile):
+            if stored_in is None:
+                raise ValueError(f"{path} is a copy of {file.key}, but no store to copy from was given")
+            store.copy_from(stored_in, file.key, path, content_type_for(path))
+        else:
+            store.put(path, file, content_type_for(path))
+
     for depth in _by_depth(changed):
-        _in_parallel(lambda path: store.put(path, files[path], content_type_for(path)), depth)
+        _in_parallel(put, depth)
     removed = sorted(path for path in previous if path not in current and in_scope(path))
     _in_parallel(store.delete, removed)
     after: dict[str | None, dict[str, str]] = {area: {} for area in areas}

@@ -110,6 +110,12 @@ def test_publish_supersede_retract_and_push(
     location = first["publication"]["location"]
     assert location.endswith("/index.html")
     assert AGENCY in portal_file(stack, location)
+    # The upload itself, copied in by the S3 server, served as what it is.
+    original = location.replace("index.html", "v1/original.txt")
+    assert portal_file(stack, original) == seed_report.decode("utf-8")
+    client = Minio(stack.env["NIANBAO_S3_ENDPOINT"], access_key="x", secret_key="y", secure=False)
+    served_as = client.stat_object(stack.env["NIANBAO_PORTAL_BUCKET"], original).content_type
+    assert served_as is not None and served_as.startswith("text/plain")
     # The site-wide pages follow within a few seconds (one rebuild for many publications).
     wait_until(lambda: AGENCY in portal_file(stack, "index.html"), 30, what="the index to list the report")
     coverage = portal_file(stack, "coverage.html")

@@ -8,12 +8,17 @@ from datetime import datetime
 import pytest
 
 from services.publisher import Retraction, data_csv, data_json, render_report_page, report_files, report_slug
-from services.publisher.model import original_file_name
+from services.publisher.model import PortalFile, original_file_name
 from services.publisher.render import CSV_COLUMNS, NULL_CELL_TEXT, format_number
 from shared.report import T3_RESULT_ROWS_OTHER, CellDetail, Finding, ParsedReport, ParseFinding, t3_key
 from tests.corpus.truth import random_truth
 from tests.publisher.factories import portal_report, real_truth
 from tests.publisher.htmlcells import header, read_cells
+
+
+def _text(file: PortalFile) -> str:
+    assert isinstance(file, bytes), "a rendered page, not a stored copy"
+    return file.decode()
 
 
 def expected_text(report, key):
@@ -175,8 +180,8 @@ def test_report_files_paths_and_links():
         f"{base}/v2/original.pdf",
     }
     assert files[f"{base}/v2/original.pdf"] == b"%PDF-1.7"
-    current = files[f"{base}/index.html"].decode()
-    version_page = files[f"{base}/v2/index.html"].decode()
+    current = _text(files[f"{base}/index.html"])
+    version_page = _text(files[f"{base}/v2/index.html"])
     assert 'href="v2/data.csv"' in current and 'href="../../index.html"' in current
     assert 'href="data.csv"' in version_page and 'href="../../../index.html"' in version_page
     for page in (current, version_page):
@@ -216,7 +221,7 @@ def test_retraction_of_the_current_version_withdraws_the_earlier_ones_too():
     base = f"reports/{v2.slug}"
     assert set(files) == {f"{base}/index.html", f"{base}/v2/index.html", f"{base}/v1/index.html"}
     for page in files.values():
-        assert "机关申请撤回" in page.decode() and "data-key" not in page.decode()
+        assert "机关申请撤回" in _text(page) and "data-key" not in _text(page)
 
 
 @pytest.mark.parametrize(
