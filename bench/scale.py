@@ -212,6 +212,8 @@ def measure_reprocess(name: str, url: str, documents: int) -> float:
     """`nianbao ops reprocess --parser-version-below` over the archive's first `documents`
     (their files in a moto S3 server), run by compose's parse worker; reports per second
     from the command until every one has its result in the history."""
+    from services.parser import PARSER_VERSION
+
     with tempfile.TemporaryDirectory() as tmp:
         log_dir = Path(tmp)
         moto, endpoint = start_moto(log_dir)
@@ -225,7 +227,11 @@ def measure_reprocess(name: str, url: str, documents: int) -> float:
             wait_until(lambda: api_up(stack.api_url), 60, what="API health")
             token = stack.cli("token", "create", "--role", "ops").strip()
             started = time.perf_counter()
-            stack.cli("ops", "reprocess", "--parser-version-below", "999", "--api", stack.api_url, "--token", token)
+            answer = stack.cli(
+                "ops", "reprocess", "--parser-version-below", PARSER_VERSION, "--api", stack.api_url, "--token", token,
+                timeout=1800,
+            )
+            print(f"{answer.strip()} in {time.perf_counter() - started:.1f} s", flush=True)
             wait_until(lambda: (reprocess_results(url) or 0) >= documents, 3600, 1, what="every reprocess")
             rate = documents / (time.perf_counter() - started)
         finally:
@@ -304,7 +310,6 @@ def main() -> None:
     parser.add_argument("--rss-documents", type=int, default=0)
     parser.add_argument("--reprocess", type=int, default=0, help="archive reports to reprocess (≤ --documents)")
     args = parser.parse_args()
-    reprocess_rate = 0.0
     name, url = create_database()
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ |= {
@@ -314,29 +319,34 @@ def main() -> None:
         }
         from shared.db import get_engine, upgrade_schema
 
-        try:
+        try:  # each figure is printed when measured: a long run that fails later keeps them
             upgrade_schema(url)
             empty = measure_sample(args.sample, seed=1)
             loaded = load_archive(url, args.documents, old_parses=args.reprocess)
-            full = measure_sample(args.sample, seed=2)
-            memory = measure_memory(args.rss_documents) if args.rss_documents else []
+            print_samples(args.documents, args.sample, loaded, empty, measure_sample(args.sample, seed=2))
             if args.reprocess:
-                reprocess_rate = measure_reprocess(name, url, args.reprocess)
+                rate = measure_reprocess(name, url, args.reprocess)
+                print(f"nianbao ops reprocess of {args.reprocess} stored reports: {rate:.1f} reports/s", flush=True)
+            if args.rss_documents:
+                print_memory(measure_memory(args.rss_documents))
         finally:
             get_engine().dispose()
             drop_database(name)
-    print(f"archive: {args.documents} documents loaded by COPY in {loaded:.0f} s; sample of {args.sample}")
+
+
+def print_samples(documents: int, sample: int, loaded: float, empty: dict[str, float], full: dict[str, float]) -> None:
+    print(f"archive: {documents} documents loaded by COPY in {loaded:.0f} s; sample of {sample}")
     print("ms per document        empty      archive    change")
     for key in empty:
         change = (full[key] - empty[key]) / empty[key] * 100
-        print(f"{key:20s} {empty[key]:8.1f}  {full[key]:10.1f}   {change:+6.0f} %")
-    if reprocess_rate:
-        print(f"nianbao ops reprocess of {args.reprocess} stored reports: {reprocess_rate:.1f} reports/s")
-    if memory:
-        base = memory[0][1]
-        print("resident memory, parse + validate + publish in one process:")
-        for done, mb in memory:
-            print(f"  after {done:6d} documents: {mb:7.1f} MB ({(mb - base) / base * 100:+5.1f} % on the first 1,000)")
+        print(f"{key:20s} {empty[key]:8.1f}  {full[key]:10.1f}   {change:+6.0f} %", flush=True)
+
+
+def print_memory(memory: list[tuple[int, float]]) -> None:
+    base = memory[0][1]
+    print("resident memory, parse + validate + publish in one process:")
+    for done, mb in memory:
+        print(f"  after {done:6d} documents: {mb:7.1f} MB ({(mb - base) / base * 100:+5.1f} % on the first 1,000)")
 
 
 if __name__ == "__main__":

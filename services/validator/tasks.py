@@ -12,6 +12,7 @@ from datetime import UTC, date, timedelta
 from celery import Task
 from sqlalchemy import delete, func, or_, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -199,7 +200,12 @@ def _wait_for_earlier_uploads(session: Session, doc: Document) -> None:
 def _previous_year(session: Session, doc: Document) -> ParsedReport | None:
     if doc.agency_norm is None or doc.year is None:
         return None
-    rows = session.exec(_same_agency(doc, doc.year - 1, STANDING).order_by(col(Document.id).desc())).all()
+    # Only the status and the parse result: the other JSON columns are not read here.
+    rows = session.exec(
+        _same_agency(doc, doc.year - 1, STANDING)
+        .options(load_only(col(Document.status), col(Document.parsed)))  # type: ignore[arg-type]
+        .order_by(col(Document.id).desc())
+    ).all()
     # The published version is the agency's word for that year; else its latest upload.
     candidates = [r for r in rows if r.status == Status.published] or list(rows)
     best = next((r for r in candidates if r.parsed), None)

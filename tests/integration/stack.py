@@ -230,14 +230,14 @@ class Stack:
                     self.restarts.append(service)
                     self.start(service)
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, timeout: float = 120) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "services.cli", *args],
             env=os.environ | self.env,
             capture_output=True,
             text=True,
             cwd=REPO,
-            timeout=120,
+            timeout=timeout,
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
