@@ -39,6 +39,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pipeline import cpu_seconds_by_service, cpu_seconds_of_servers  # noqa: E402
 from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
 from tests.integration.stack import (  # noqa: E402
@@ -226,6 +227,7 @@ def measure_reprocess(name: str, url: str, documents: int) -> float:
                 stack.start(service)
             wait_until(lambda: api_up(stack.api_url), 60, what="API health")
             token = stack.cli("token", "create", "--role", "ops").strip()
+            cpu_before = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto.pid)
             started = time.perf_counter()
             answer = stack.cli(
                 "ops", "reprocess", "--parser-version-below", PARSER_VERSION, "--api", stack.api_url, "--token", token,
@@ -234,6 +236,12 @@ def measure_reprocess(name: str, url: str, documents: int) -> float:
             print(f"{answer.strip()} in {time.perf_counter() - started:.1f} s", flush=True)
             wait_until(lambda: (reprocess_results(url) or 0) >= documents, 3600, 1, what="every reprocess")
             rate = documents / (time.perf_counter() - started)
+            cpu_after = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto.pid)
+            cpu = ", ".join(
+                f"{what} {(cpu_after[what] - cpu_before[what]) * 1000 / documents:.0f}"
+                for what in ("api", "parser", "s3", "postgres", "machine")
+            )
+            print(f"CPU ms per reprocessed report: {cpu}", flush=True)
         finally:
             stack.stop_all()
             moto.terminate()
