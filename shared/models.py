@@ -80,6 +80,9 @@ class Document(SQLModel, table=True):
         Index("ix_document_status_changed", "status", "status_changed_at"),
         Index("ix_document_sha_agency", "sha256", "agency_key"),
         Index("ix_document_agency_year", "agency_norm", "year"),
+        # A summary report's members by the government's place name (LIKE '淮安市洪泽区%'):
+        # byte-wise order lets PostgreSQL scan the prefix whatever the database's collation.
+        Index("ix_document_agency_prefix", "agency_norm", "year", postgresql_ops={"agency_norm": "text_pattern_ops"}),
         # One number per version of an agency's report for a year, whatever the workers do.
         Index("uq_document_series_version", "agency_norm", "year", "version", unique=True),
     )

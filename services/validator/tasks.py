@@ -226,6 +226,11 @@ def _expected_members(session: Session, doc: Document, report: ParsedReport) -> 
     return [entry.name for entry in members_of(session, doc.agency_norm)] or None
 
 
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape character "/") matching the strings that start with `text`."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
 def _member_reports(session: Session, doc: Document, report: ParsedReport) -> list[ParsedReport] | None:
     """Member reports of a summary: the registry's members when ops registered them;
     otherwise the agencies whose names start with the government's place name."""
@@ -239,7 +244,9 @@ def _member_reports(session: Session, doc: Document, report: ParsedReport) -> li
     if registered:
         query = query.where(col(Document.agency_norm).in_(registered))
     elif place is not None:
-        query = query.where(col(Document.agency_norm).startswith(place))
+        # The pattern as one value (not `place || '%'`), so the planner sees the prefix and
+        # takes ix_document_agency_prefix.
+        query = query.where(col(Document.agency_norm).like(like_prefix(place), escape="/"))
     else:
         return None
     rows = session.exec(query).all()
