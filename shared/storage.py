@@ -10,6 +10,7 @@ import io
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -50,6 +51,20 @@ class ObjectStore(Protocol):
 
 def raw_key(sha256: str) -> str:
     return f"raw/{sha256[:2]}/{sha256}"
+
+
+@contextmanager
+def _faults_named(key: str) -> Iterator[None]:
+    """The S3 client's errors as ours: `key` absent → ObjectNotFound, anything else a
+    transient StorageError."""
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _MISSING:
+            raise ObjectNotFound(key) from exc
+        raise StorageError(str(exc)) from exc
+    except _UNREACHABLE as exc:
+        raise StorageError(str(exc)) from exc
 
 
 class LocalStore:
@@ -140,14 +155,8 @@ class S3Store:
             raise StorageError(str(exc)) from exc
 
     def get(self, key: str) -> bytes:
-        try:
+        with _faults_named(key):
             response = self.client.get_object(self.bucket, key)
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                raise ObjectNotFound(key) from exc
-            raise StorageError(str(exc)) from exc
-        except _UNREACHABLE as exc:
-            raise StorageError(str(exc)) from exc
         try:
             return response.read()
         except _UNREACHABLE as exc:  # the connection broke mid-body
@@ -162,7 +171,7 @@ class S3Store:
         if not (isinstance(source, S3Store) and source.client is self.client):
             self.put(key, source.get(source_key), content_type)
             return
-        try:
+        with _faults_named(source_key):
             self.client.copy_object(
                 self.bucket,
                 key,
@@ -170,12 +179,6 @@ class S3Store:
                 metadata={"Content-Type": content_type},
                 metadata_directive=REPLACE,
             )
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                raise ObjectNotFound(source_key) from exc
-            raise StorageError(str(exc)) from exc
-        except _UNREACHABLE as exc:
-            raise StorageError(str(exc)) from exc
 
     def exists(self, key: str) -> bool:
         try:

@@ -29,3 +29,22 @@ def migrated_database(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **env: st
         get_engine().dispose()
         get_settings.cache_clear()
         get_engine.cache_clear()
+
+
+@contextmanager
+def migrated_postgresql(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Iterator[None]:
+    """`migrated_database` on a new PostgreSQL database of the machine's server, dropped
+    afterwards; the test skips when the server is not there."""
+    import psycopg
+
+    from tests.integration.stack import create_database, drop_database
+
+    try:
+        name, url = create_database()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
+    try:
+        with migrated_database(monkeypatch, data_dir, NIANBAO_DATABASE_URL=url):
+            yield
+    finally:
+        drop_database(name)

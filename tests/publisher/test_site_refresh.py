@@ -32,7 +32,7 @@ from shared.db import session_scope
 from shared.models import Document, PortalState, Publication, Status, Upload, utcnow
 from tests.corpus.generate import render_fast
 from tests.corpus.truth import random_truth
-from tests.databases import migrated_database
+from tests.databases import migrated_database, migrated_postgresql
 from tests.integration.stack import create_database, drop_database
 
 VARIANTS = [("v2021", False), ("v2021", True), ("v2019", False)] * 2
@@ -44,15 +44,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         with migrated_database(monkeypatch, tmp_path):
             yield
         return
-    try:
-        name, url = create_database()
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
-    try:
-        with migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url):
-            yield
-    finally:
-        drop_database(name)
+    with migrated_postgresql(monkeypatch, tmp_path):
+        yield
 
 
 def publish_rows() -> None:

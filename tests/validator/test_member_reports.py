@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -18,25 +17,16 @@ from shared.models import Document, Status, Upload
 from shared.report import ParsedReport
 from tests.corpus.generate import render_fast
 from tests.corpus.truth import with_agency
-from tests.databases import migrated_database
-from tests.integration.stack import create_database, drop_database
+from tests.databases import migrated_postgresql
 from tests.review.helpers import add_document, truth
 
 
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Session]:
-    try:
-        name, url = create_database()
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not available: {exc}")
-    try:
-        with migrated_database(monkeypatch, tmp_path, NIANBAO_DATABASE_URL=url):
-            with Session(get_engine(), expire_on_commit=False) as session:
-                session.add(Upload(id="u1"))
-                session.flush()
-                yield session
-    finally:
-        drop_database(name)
+    with migrated_postgresql(monkeypatch, tmp_path), Session(get_engine(), expire_on_commit=False) as session:
+        session.add(Upload(id="u1"))
+        session.flush()
+        yield session
 
 
 YEAR = 2025
@@ -59,7 +49,7 @@ def _members_of(session: Session, government: str, year: int | None) -> list[str
         upload_id="u1", filename="s.html", size=1, sha256="s", storage_key="raw/s", agency_norm=government, year=year
     )
     report = ParsedReport(report_kind="summary", agency=government, year=year)
-    return sorted(member.agency for member in _member_reports(session, summary, report) or [])
+    return sorted(member.agency or "" for member in _member_reports(session, summary, report) or [])
 
 
 def test_a_summary_reads_the_agencies_named_after_its_place(session: Session) -> None:
