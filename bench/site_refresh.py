@@ -100,7 +100,7 @@ def measure(url: str) -> dict[str, float]:
         rows = session.exec(
             select(Document, Publication).join(Publication, col(Publication.document_id) == col(Document.id))
         ).all()
-        [portal_report(d, False, [], p, government_of(session, d.agency_norm)) for d, p in rows]
+        [portal_report(d, [], p, government_of(session, d.agency_norm)) for d, p in rows]
         whole = time.perf_counter() - started
     get_engine().dispose()
     return {"read": read, "render": render, "whole": whole}

@@ -142,7 +142,7 @@ def reprocess(
     if not token:
         raise typer.BadParameter("an ops token is needed: --token or NIANBAO_TOKEN")
     if bool(ids) == (parser_version_below is not None):
-        raise typer.BadParameter("give document ids or --parser-version-below, not both")
+        raise typer.BadParameter("give either document ids or --parser-version-below")
     base = api or get_settings().api_url
     queued, skipped = 0, 0
     for body in reprocess_requests(ids or [], parser_version_below):

@@ -210,14 +210,15 @@ def _publication(session: Session, document_id: int) -> Publication | None:
 
 def portal_report(
     doc: Document,
-    with_original: bool,
     earlier: list[PortalReport],
     publication: Publication | None = None,
     government: str | None = None,
     site_part: ParsedReport | None = None,
+    *,
+    with_original: bool = False,
 ) -> PortalReport:
-    """The portal's view of a document; `with_original=False` leaves the original file out
-    (site-wide pages do not need it). `site_part`: only what the site-wide pages read of the parse
+    """The portal's view of a document; the original file only `with_original` (the
+    report's own pages offer it, site-wide pages do not need it). `site_part`: only what the site-wide pages read of the parse
     result (`_current_reports`), in place of the document's whole parse and findings."""
     if site_part is None and doc.parsed is None:
         raise PermanentStageError("an approved report needs its parse result to be published")
@@ -300,7 +301,7 @@ def _current_reports(session: Session) -> list[PortalReport]:
         site_part = publication.site_part or site_part_of(doc.parsed or {})
         government = governments.get(doc.agency_norm or "")
         parsed = ParsedReport.from_json({k: v for k, v in site_part.items() if v is not None})
-        reports.append(portal_report(doc, False, [], publication, government, parsed))
+        reports.append(portal_report(doc, [], publication, government, parsed))
     return reports
 
 
@@ -313,11 +314,11 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
     portal = open_store(settings, settings.portal_bucket)
     government = government_of(session, doc.agency_norm)
     earlier = [
-        portal_report(d, True, [], _publication(session, d.id or 0), government)
+        portal_report(d, [], _publication(session, d.id or 0), government, with_original=True)
         for d in _earlier_publications(session, doc)
     ]
     publication = _publication(session, doc.id or 0)
-    report = portal_report(doc, True, earlier, publication, government)
+    report = portal_report(doc, earlier, publication, government, with_original=True)
     write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False, stored_in=raw)
     if publication is not None:  # a re-parse (ops reprocess) may have changed the report
         publication.site_part = site_part_of(doc.parsed or {})
@@ -370,7 +371,7 @@ def _current_event_key(session: Session, doc: Document) -> tuple[dict[str, Any],
     publication = _publication(session, doc.id or 0)
     if publication is None or doc.status != Status.published:
         return None  # a superseded version is announced by its successor
-    return publication_event(portal_report(doc, False, [], publication), get_settings().portal_url)
+    return publication_event(portal_report(doc, [], publication), get_settings().portal_url)
 
 
 def _delivered(session: Session, document_id: int, target: str, key: str) -> bool:

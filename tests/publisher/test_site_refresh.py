@@ -93,7 +93,7 @@ def test_the_site_pages_from_part_of_each_parse_equal_those_from_the_whole(datab
         rows = session.exec(
             select(Document, Publication).join(Publication, col(Publication.document_id) == col(Document.id))
         ).all()
-        whole = [portal_report(d, False, [], p, government_of(session, d.agency_norm)) for d, p in rows]
+        whole = [portal_report(d, [], p, government_of(session, d.agency_norm)) for d, p in rows]
     assert sum(report.is_hybrid for report in whole) == 2
     hybrid = {r.document_id: r.is_hybrid for r in whole}
     assert {r.document_id: r.is_hybrid for r in light} == hybrid
