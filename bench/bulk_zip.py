@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -58,6 +59,42 @@ def api_resident_mb(stack: Stack) -> float:
     return sum(p.rss_mb for p in running_processes() if p.session == session)
 
 
+def send_bundle(stack: Stack, zip_path: Path, token: str) -> tuple[float, float, float]:
+    """Upload the zip in one request while sampling the API's memory: (seconds, RSS
+    before, peak RSS)."""
+    before = api_resident_mb(stack)
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak.append(api_resident_mb(stack))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    with zip_path.open("rb") as body:
+        response = httpx.post(
+            f"{stack.api_url}/api/v1/uploads",
+            headers={"Authorization": f"Bearer {token}"},
+            files=[("files", ("season.zip", body, "application/zip"))],
+            timeout=3600,
+        )
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    response.raise_for_status()
+    return elapsed, before, max(peak)
+
+
+def recorded(url: str) -> tuple[dict[str, int], int]:
+    """Documents per status, and parse messages sent."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        statuses: dict[str, int] = dict(conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall())
+        (sent,) = conn.execute("SELECT count(*) FROM outboxmessage WHERE sent_at IS NOT NULL").fetchone()  # type: ignore[misc]
+    return statuses, int(sent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,39 +121,19 @@ def main() -> None:
             token = stack.cli("token", "create", "--role", "ops").strip()
             stack.start("api")
             wait_until(lambda: httpx.get(f"{stack.api_url}/healthz", timeout=3).status_code == 200, 60, what="API")
-            before = api_resident_mb(stack)
-            peak = [before]
-            done = threading.Event()
-
-            def sample() -> None:
-                while not done.wait(0.2):
-                    peak.append(api_resident_mb(stack))
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            started = time.perf_counter()
-            with zip_path.open("rb") as body:
-                response = httpx.post(
-                    f"{stack.api_url}/api/v1/uploads",
-                    headers={"Authorization": f"Bearer {token}"},
-                    files=[("files", ("season.zip", body, "application/zip"))],
-                    timeout=3600,
-                )
-            elapsed = time.perf_counter() - started
-            done.set()
-            sampler.join()
-            response.raise_for_status()
-            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-                statuses: dict[str, int] = dict(conn.execute("SELECT status::text, count(*) FROM document GROUP BY 1").fetchall())
-                (sent,) = conn.execute("SELECT count(*) FROM outboxmessage WHERE sent_at IS NOT NULL").fetchone()  # type: ignore[misc]
+            elapsed, before, peak = send_bundle(stack, zip_path, token)
+            statuses, sent = recorded(url)
         finally:
             stack.stop_all()
             drop_database(name)
             moto.terminate()
+            broker = redis.Redis.from_url(REDIS_URL)  # no worker ran: drop the run's parse messages
+            for key in broker.scan_iter(f"{name}:*"):
+                broker.delete(key)
     print(f"zip:                 {args.reports} reports, {zip_bytes / 1024**2:.0f} MB")
     print(f"upload request:      {elapsed:.1f} s ({zip_bytes / 1024**2 / elapsed:.1f} MB/s, {args.reports / elapsed:.0f} reports/s)")
     print(f"documents recorded:  {statuses}; parse messages sent: {sent}")
-    print(f"API resident memory: {before:.0f} MB before, peak {max(peak):.0f} MB during the request (both workers)")
+    print(f"API resident memory: {before:.0f} MB before, peak {peak:.0f} MB during the request (both workers)")
 
 
 if __name__ == "__main__":
