@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from services.ingest.auth import Role, create_token
 from shared.db import make_engine
-from tests.integration.stack import Servers, Stack, create_database, drop_database, running_stack, start_moto
+from tests.integration.stack import Servers, Stack, create_database, drop_database, moto_server, running_stack
 from tests.reference import corpus_bytes
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -27,10 +27,8 @@ FAST_RECOVERY = {
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")

@@ -102,6 +102,17 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"127.0.0.1:{port}"
 
 
+@contextmanager
+def moto_server(log_dir: Path) -> Iterator[str]:
+    """A moto S3 server for the block; its endpoint ("127.0.0.1:<port>")."""
+    process, endpoint = start_moto(log_dir)
+    try:
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def create_database(admin_url: str = "postgresql://postgres@127.0.0.1:5432/test") -> tuple[str, str]:
     name = f"nianbao_it_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:

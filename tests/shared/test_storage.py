@@ -21,7 +21,7 @@ from shared.storage import (
     StorageError,
     open_store,
 )
-from tests.integration.stack import free_port, start_moto
+from tests.integration.stack import free_port, moto_server
 
 
 def store_at(endpoint: str, **settings: float) -> ObjectStore:
@@ -87,10 +87,8 @@ def test_a_missing_object_is_not_a_fault(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 def s3_store(endpoint: str, bucket: str) -> S3Store:
