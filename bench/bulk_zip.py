@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.pipeline import REDIS_URL, running_processes  # noqa: E402
 from tests.corpus.generate import STYLES, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
-from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto, wait_until  # noqa: E402
+from tests.integration.stack import Servers, Stack, create_database, drop_database, start_moto  # noqa: E402
 
 HTML_STYLES = tuple(s.name for s in STYLES if s.input_format == "html")
 GIB = 1024**3
@@ -120,7 +120,7 @@ def main() -> None:
             stack.prepare()
             token = stack.cli("token", "create", "--role", "ops").strip()
             stack.start("api")
-            wait_until(lambda: httpx.get(f"{stack.api_url}/healthz", timeout=3).status_code == 200, 60, what="API")
+            stack.wait_for_api()
             elapsed, before, peak = send_bundle(stack, zip_path, token)
             statuses, sent = recorded(url)
         finally:

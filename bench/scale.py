@@ -34,12 +34,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pipeline import cpu_seconds_by_service, cpu_seconds_of_servers  # noqa: E402
+from bench.pipeline import REDIS_URL, cpu_seconds_by_service, cpu_seconds_of_servers  # noqa: E402
 from tests.corpus.generate import FAST_STYLES, render_fast  # noqa: E402
 from tests.corpus.truth import random_truth  # noqa: E402
 from tests.integration.stack import (  # noqa: E402
@@ -53,7 +52,6 @@ from tests.integration.stack import (  # noqa: E402
 
 YEARS = (2024, 2025)
 OLD_PARSER_VERSION = "0.0.1"  # what the archive's reprocessed share was read with
-REDIS_URL = "redis://127.0.0.1:6379/8"
 FIRST_ID = 1_000_000  # the archive's ids: past the empty database's sample
 
 
@@ -225,7 +223,7 @@ def measure_reprocess(name: str, url: str, documents: int) -> float:
             store_archive_files(stack.env, documents)
             for service in ("api", "parser"):
                 stack.start(service)
-            wait_until(lambda: api_up(stack.api_url), 60, what="API health")
+            stack.wait_for_api()
             token = stack.cli("token", "create", "--role", "ops").strip()
             cpu_before = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto.pid)
             started = time.perf_counter()
@@ -269,13 +267,6 @@ def store_archive_files(env: dict[str, str], documents: int) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(put, range(FIRST_ID, FIRST_ID + documents)))
-
-
-def api_up(api_url: str) -> bool:
-    try:
-        return httpx.get(f"{api_url}/healthz", timeout=3).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def reprocess_results(url: str) -> int | None:

@@ -190,6 +190,9 @@ class Stack:
         self._supervising.set()
         self._supervisor = threading.Thread(target=self._supervise, daemon=True)
         self._supervisor.start()
+        self.wait_for_api()
+
+    def wait_for_api(self) -> None:
         wait_until(
             lambda: httpx.get(f"{self.api_url}/healthz", timeout=3).status_code == 200, 60, what="API health"
         )
