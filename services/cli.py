@@ -193,6 +193,25 @@ def lower_priority_to(niceness: int) -> None:
     current = os.nice(0)
     if niceness > current:
         os.nice(niceness - current)
+    _lower_session_priority_to(niceness)
+
+
+def _lower_session_priority_to(niceness: int) -> None:
+    """Linux (with autogroup) shares the CPU between sessions first and weighs a process's
+    niceness only against the other processes of its own session: a worker that a
+    supervisor started in a session of its own would compete with the API as an equal
+    whatever its niceness. Such a worker (the session's leader) lowers its session's
+    niceness as well. One started beside others in a shell's session leaves the session
+    alone (the API may be in it): there its own niceness does the work."""
+    if os.getsid(0) != os.getpid():
+        return
+    autogroup = Path("/proc/self/autogroup")  # "/autogroup-85 nice 0"; absent without autogroup
+    try:
+        current = int(autogroup.read_text().rsplit("nice", 1)[1])
+        if niceness > current:
+            autogroup.write_text(str(niceness))
+    except (OSError, ValueError, IndexError):
+        pass  # not Linux, autogroup off, or not allowed: the process niceness stands alone
 
 
 @app.command()

@@ -31,7 +31,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
     _ping_after_idle(engine)
     return engine
 

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from shared.celery_app import TASK_NAMES, celery_app
-from shared.db import session_scope
+from shared.db import get_engine, session_scope
 from shared.models import (
     STAGE_RUNNING,
     STAGE_WAITING,
@@ -258,7 +258,7 @@ def dispatch_pending(document_id: int | None = None, *, older_than: float = 0.0)
         if document_id is not None:
             query = query.where(OutboxMessage.document_id == document_id)
         pending = list(session.exec(query.limit(500)))
-    return send_outbox_messages(pending)
+    return send_outbox_messages(pending, late=older_than > 0)  # only the sweeper waits
 
 
 def send_outbox_message(message: OutboxMessage) -> bool:
@@ -267,9 +267,15 @@ def send_outbox_message(message: OutboxMessage) -> bool:
     return send_outbox_messages([message]) == 1
 
 
-def send_outbox_messages(messages: list[OutboxMessage]) -> int:
+def send_outbox_messages(messages: list[OutboxMessage], *, late: bool = False) -> int:
     """Send committed outbox rows in order and mark the sent ones in one transaction;
-    returns how many were sent. At the first broker failure the rest stay for the sweeper."""
+    returns how many were sent. At the first broker failure the rest stay for the sweeper.
+
+    `late`: the rows waited for the sweeper (the broker was away, or a process died before
+    sending), so their documents may have waited past `requeue_waiting_after` already;
+    they remember the send, so that `requeue_stuck` does not send them again at once. A
+    row sent right after its commit needs no such note (the document's status changed in
+    that commit), which saves every upload and stage a statement."""
     sent: list[OutboxMessage] = []
     for message in messages:
         try:
@@ -286,15 +292,17 @@ def send_outbox_messages(messages: list[OutboxMessage]) -> int:
         sent.append(message)
     if sent:
         now = utcnow()
-        with session_scope() as session:
-            session.execute(
+        # A plain connection, not a session: two short statements need no unit of work.
+        with get_engine().begin() as connection:
+            connection.execute(
                 update(OutboxMessage).where(col(OutboxMessage.id).in_([m.id for m in sent])).values(sent_at=now)
             )
-            session.execute(
-                update(Document)
-                .where(col(Document.id).in_({m.document_id for m in sent}))
-                .values(last_enqueued_at=now)
-            )
+            if late:
+                connection.execute(
+                    update(Document)
+                    .where(col(Document.id).in_({m.document_id for m in sent}))
+                    .values(last_enqueued_at=now)
+                )
     return len(sent)
 
 

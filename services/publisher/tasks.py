@@ -20,7 +20,7 @@ from celery import Task
 from sqlalchemy import case, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select
 
 from services.agencies import expected_by_government, government_of
 from services.publisher import (
@@ -145,20 +145,24 @@ def _series_slug(doc: Document) -> str:
 def _mark_site_out_of_date(session: Session) -> None:
     """Bump the portal's dirty counter. Done last before commit: it locks the one
     portal-state row, which every publish shares, for as short a time as possible."""
-    _take_portal_turn(session, bump=True)
+    _lock_portal_state(session, bump=True)
 
 
 def _take_portal_turn(session: Session, *, bump: bool) -> PortalState:
     """Lock the portal-state row until commit and, for a report write, mark the site pages
-    out of date."""
+    out of date; returns the state as of now."""
+    _lock_portal_state(session, bump=bump)
+    state = session.get(PortalState, 1, populate_existing=True)
+    assert state is not None
+    return state
+
+
+def _lock_portal_state(session: Session, *, bump: bool) -> None:
     bump_it = update(PortalState).where(col(PortalState.id) == 1)
     bump_it = bump_it.values(dirty_seq=PortalState.dirty_seq + (1 if bump else 0))
     if session.execute(bump_it).rowcount == 0:  # type: ignore[attr-defined]
         _create_portal_state(session)
         session.execute(bump_it)
-    state = session.get(PortalState, 1, populate_existing=True)
-    assert state is not None
-    return state
 
 
 def _create_portal_state(session: Session) -> None:
@@ -248,24 +252,27 @@ def portal_report(
     )
 
 
-def _series_publications(session: Session, doc: Document) -> SelectOfScalar[Document]:
-    """Published documents of the same series (bound agency, year), this one excepted."""
+def _series_publications(doc: Document) -> Select[Document, Publication]:
+    """Published documents of the same series (bound agency, year) with their
+    publications, this one excepted."""
     return (
-        select(Document)
+        select(Document, Publication)
         .join(Publication, col(Publication.document_id) == col(Document.id))
         .where(Publication.agency_norm == (doc.agency_norm or doc.agency), Publication.year == doc.year)
         .where(col(Document.id) != doc.id)
     )
 
 
-def _earlier_publications(session: Session, doc: Document) -> list[Document]:
-    query = _series_publications(session, doc).where(col(Publication.version) < (doc.version or 1))
-    return list(session.exec(query.order_by(col(Publication.version))))
+def _earlier_publications(session: Session, doc: Document) -> list[tuple[Document, Publication]]:
+    """The series' earlier published versions, oldest first."""
+    query = _series_publications(doc).where(col(Publication.version) < (doc.version or 1))
+    return [(older, publication) for older, publication in session.exec(query.order_by(col(Publication.version)))]
 
 
 def _newer_publication(session: Session, doc: Document) -> Document | None:
-    query = _series_publications(session, doc).where(col(Publication.version) > (doc.version or 1))
-    return session.exec(query.order_by(col(Publication.version).desc())).first()
+    query = _series_publications(doc).where(col(Publication.version) > (doc.version or 1))
+    row = session.exec(query.order_by(col(Publication.version).desc())).first()
+    return row[0] if row is not None else None
 
 
 # What the site-wide pages read of a parse result: its cells and date, and whether it prints
@@ -309,16 +316,24 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
     """Write the report's own pages (all its versions); the site pages follow in a
     `refresh_site` run, so a season of publications rebuilds them a few times, not each time."""
     _take_series_turn(session, _series_slug(doc))
+    earlier = _earlier_publications(session, doc)
+    return _write_series_pages(session, doc, earlier, _publication(session, doc.id or 0))
+
+
+def _write_series_pages(
+    session: Session,
+    doc: Document,
+    earlier: list[tuple[Document, Publication]],
+    publication: Publication | None,
+) -> PortalReport:
+    """`write_report_pages` for a caller that holds the series' turn and has read the
+    series already (the publish stage)."""
     settings = get_settings()
     raw = open_store(settings, settings.raw_bucket)
     portal = open_store(settings, settings.portal_bucket)
     government = government_of(session, doc.agency_norm)
-    earlier = [
-        portal_report(d, [], _publication(session, d.id or 0), government, with_original=True)
-        for d in _earlier_publications(session, doc)
-    ]
-    publication = _publication(session, doc.id or 0)
-    report = portal_report(doc, earlier, publication, government, with_original=True)
+    versions = [portal_report(d, [], p, government, with_original=True) for d, p in earlier]
+    report = portal_report(doc, versions, publication, government, with_original=True)
     write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False, stored_in=raw)
     if publication is not None:  # a re-parse (ops reprocess) may have changed the report
         publication.site_part = site_part_of(doc.parsed or {})
@@ -340,9 +355,11 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
             f"the portal; this older version {doc.version} is kept as superseded",
         )
     doc.published_at = doc.published_at or utcnow()
-    report = write_report_pages(session, doc)
+    earlier = _earlier_publications(session, doc)
+    publication = _publication(session, doc.id or 0)
+    report = _write_series_pages(session, doc, earlier, publication)
     location = f"reports/{report.slug}/index.html"
-    if _publication(session, doc.id or 0) is None:
+    if publication is None:
         session.add(
             Publication(
                 document_id=report.document_id,
@@ -353,7 +370,7 @@ def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
                 site_part=site_part_of(doc.parsed or {}),
             )
         )
-    for older in _earlier_publications(session, doc):
+    for older, _ in earlier:
         if older.status == Status.published:
             set_status(
                 session,

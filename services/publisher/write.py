@@ -80,7 +80,9 @@ def _write_manifest(store: ObjectStore, area: str | None, entries: Mapping[str, 
 
 def _site_manifest(store: ObjectStore) -> dict[str, str]:
     """The site pages' manifest. Stores written before the manifest was split hold every
-    path in it: each report directory gets its own manifest here, once."""
+    path in it: each report directory gets its own manifest here, once. A directory that
+    has one already was rewritten since (a report-only run does not read this manifest):
+    its old paths that the new manifest lacks are files no longer produced, and go."""
     entries = read_manifest(store)
     by_area: dict[str | None, dict[str, str]] = {}
     for path, digest in entries.items():
@@ -90,6 +92,9 @@ def _site_manifest(store: ObjectStore) -> dict[str, str]:
         for area, area_entries in by_area.items():
             if not store.exists(_manifest_key(area)):
                 _write_manifest(store, area, area_entries)
+                continue
+            kept = read_manifest(store, area)
+            _in_parallel(store.delete, sorted(path for path in area_entries if path not in kept))
         _write_manifest(store, None, site)
     return site
 
@@ -150,7 +155,9 @@ def write_site(
     stray = [path for path in files if not in_scope(path)]
     if stray:
         raise ValueError(f"files outside the reports being written: {stray[:3]}")
-    site = _site_manifest(store)
+    # A report-only run (each publish) leaves the site pages' manifest unread: one request
+    # less per publication.
+    site = _site_manifest(store) if only_reports is None or site_pages else {}
     areas = _areas(store, only_reports, site_pages)
     before = {area: site if area is None else read_manifest(store, area) for area in areas}
     previous = {path: digest for entries in before.values() for path, digest in entries.items()}

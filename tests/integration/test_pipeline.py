@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from pathlib import Path
@@ -204,8 +205,17 @@ def test_workers_yield_the_cpu_to_the_api(stack: Stack) -> None:
                 continue
         return found
 
-    for service in ("parser", "validator", "publisher"):
+    def worker_and_pool(service: str) -> list[int]:  # the pool starts a moment after the worker
         pids = session_pids(stack.processes[service].pid)
-        assert len(pids) >= 2, service  # the worker and its pool
+        return pids if len(pids) >= 2 else []
+
+    for service in ("parser", "validator", "publisher"):
+        pids = wait_until(functools.partial(worker_and_pool, service), 30, what=f"{service}'s pool")
         assert {niceness(pid) for pid in pids} == {10}, service
     assert {niceness(pid) for pid in session_pids(stack.processes["api"].pid)} == {0}
+
+    def session_niceness(service: str) -> int:  # Linux's autogroup: the session's share
+        return int(Path(f"/proc/{stack.processes[service].pid}/autogroup").read_text().split()[-1])
+
+    if Path("/proc/self/autogroup").exists():  # each service leads a session of its own here
+        assert [session_niceness(s) for s in ("parser", "validator", "publisher", "api")] == [10, 10, 10, 0]

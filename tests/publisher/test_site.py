@@ -1,4 +1,5 @@
 import csv
+import hashlib
 import io
 import json
 import threading
@@ -310,9 +311,8 @@ def test_publishing_a_report_touches_its_own_manifest_only(tmp_path):
     changed.retraction = Retraction(datetime(2025, 1, 1), "重复上传")
     own = f"reports/{changed.slug}/{REPORT_MANIFEST}"
     write_site(store, report_files(changed), only_reports=[changed.slug], site_pages=False)
-    # The site pages' manifest is read (a store of an older release keeps all in it), never
-    # another report's; only its own is written.
-    assert set(store.manifests_read) == {MANIFEST_KEY, own}
+    # Its own manifest only: not the site pages', not another report's.
+    assert store.manifests_read == [own]
     assert store.manifests_written == [own]
     # Everything stays known: the site refresh and a full run afterwards agree.
     assert write_site(store, site_files(reports), only_reports=[]).written > 0
@@ -336,6 +336,24 @@ def test_a_store_with_one_manifest_of_everything_is_split_once(tmp_path):
     assert len(shards) == len(reports)
     site = json.loads(store.get(MANIFEST_KEY))["files"]
     assert not any(path.startswith("reports/") and path.count("/") >= 2 for path in site)
+
+
+def test_a_report_rewritten_before_the_split_loses_its_stale_files_at_the_split(tmp_path):
+    """A publish reads its own manifest only; in a store of an older release the report's
+    old files are listed in the site pages' manifest alone, so the split removes those
+    that the report's new manifest no longer names."""
+    store = LocalStore(tmp_path)
+    old_release = {"index.html": b"i", "reports/a/index.html": b"a", "reports/a/v1/data.csv": b"c"}
+    for path, data in old_release.items():
+        store.put(path, data)
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in old_release.items()}
+    store.put(MANIFEST_KEY, json.dumps({"files": digests}).encode())
+    write_site(store, {"reports/a/index.html": b"a2"}, only_reports=["a"], site_pages=False)
+    assert store.exists("reports/a/v1/data.csv")  # not known to the report's own run
+    write_site(store, {"index.html": b"i"}, only_reports=[])
+    assert not store.exists("reports/a/v1/data.csv") and store.get("reports/a/index.html") == b"a2"
+    assert json.loads(store.get(MANIFEST_KEY))["files"] == {"index.html": digests["index.html"]}
+    assert write_site(store, {"index.html": b"i", "reports/a/index.html": b"a2"}).written == 0
 
 
 def test_coverage_shows_the_current_reporting_year_before_anyone_published():

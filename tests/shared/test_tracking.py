@@ -9,11 +9,20 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
+from shared.celery_app import celery_app
 from shared.db import session_scope
 from shared.models import Document, DocumentEvent, OutboxMessage, Stage, Status, Upload, utcnow
 from shared.settings import get_settings
 from shared.stages import StageOutcome, run_stage
-from shared.tracking import claim_kept_alive, claim_stage, finish_stage, requeue_stuck
+from shared.tracking import (
+    claim_kept_alive,
+    claim_stage,
+    dispatch_pending,
+    enqueue,
+    finish_stage,
+    requeue_stuck,
+    send_outbox_message,
+)
 
 
 def new_document(status: Status = Status.received) -> int:
@@ -121,6 +130,31 @@ def test_the_sweeper_requeues_stuck_and_forgotten_documents(database: None) -> N
         session.add(doc)
     assert sorted(requeue_stuck(now=later)) == sorted([running, waiting])
     assert requeue_stuck(now=later) == []  # not twice within the same window
+
+
+def test_a_late_send_is_remembered_so_the_sweeper_does_not_send_it_again_at_once(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row sent right after its commit is only marked sent; one the sweeper sends after
+    a broker outage also stamps its document, which may have waited past the re-queue
+    cutoff already."""
+    sent: list[tuple[str, list[int]]] = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args, **options: sent.append((name, args)))
+    prompt, late = new_document(), new_document(Status.parsed)
+    long_ago = utcnow() - timedelta(seconds=get_settings().requeue_waiting_after + 60)
+    with session_scope() as session:
+        message = enqueue(session, prompt, Stage.parse)
+        enqueue(session, late, Stage.validate).created_at = long_ago
+        waiting = session.get(Document, late)
+        assert waiting is not None
+        waiting.status_changed_at = long_ago  # the broker was away all that time
+    assert send_outbox_message(message) and status_of(prompt).last_enqueued_at is None
+    assert dispatch_pending(older_than=2.0) == 1
+    assert sent == [("nianbao.parse", [prompt]), ("nianbao.validate", [late])]
+    assert status_of(late).last_enqueued_at is not None
+    with session_scope() as session:
+        assert all(row.sent_at is not None for row in session.exec(select(OutboxMessage)))
+    assert requeue_stuck() == []  # just sent: not again before the cutoff
 
 
 def test_a_claim_without_heartbeat_is_taken_over_long_before_the_time_limit(database: None) -> None:

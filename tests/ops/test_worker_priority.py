@@ -1,0 +1,37 @@
+"""Workers yield the CPU to the API: their niceness must count where Linux schedules by
+session (autogroup), as it does for services started each in a session of their own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import os; from services.cli import lower_priority_to; lower_priority_to(7); "
+    "print(os.nice(0), open('/proc/self/autogroup').read().split()[-1])"
+)
+
+
+def niceness_after_lowering(*, own_session: bool) -> tuple[int, int]:
+    """(process niceness, session niceness) of a process that lowered its priority to 7."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        start_new_session=own_session,
+    )
+    process, session = result.stdout.split()
+    return int(process), int(session)
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="no autogroup scheduling here")
+def test_a_worker_alone_in_its_session_lowers_the_session_and_one_sharing_it_does_not() -> None:
+    assert niceness_after_lowering(own_session=True) == (7, 7)
+    ours = int(Path("/proc/self/autogroup").read_text().split()[-1])
+    assert niceness_after_lowering(own_session=False) == (7, ours)  # the test's session untouched
