@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from celery import Task
-from sqlalchemy import delete, func, or_, tuple_
+from sqlalchemy import delete, func, or_, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
@@ -38,6 +38,7 @@ VERDICT_STATUS = {
     "rejected": Status.rejected,
 }
 MAX_COPY_CANDIDATES = 50  # reports a copy check compares in full, the nearest first
+MAX_BUCKET_MEMBERS = 200  # reports a copy check counts per LSH bucket, the newest first
 
 # Reports that count as an agency's word for a year (a failed or duplicate upload does not).
 STANDING = (
@@ -263,23 +264,7 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     buckets = band_buckets(doc.text_signature or [])
     if doc.year is None or not buckets:
         return None
-    # The reports sharing the most bands are the nearest: a boilerplate text that shares
-    # buckets with thousands of reports is compared with the nearest standing ones only, so
-    # the check stays bounded however many reports of the year share its phrases. (A pool
-    # twice that size is counted: some of the nearest may be superseded or still unread.)
-    shared = func.count().label("shared")
-    nearest = session.exec(
-        select(CopyBucket.document_id, shared)
-        .where(
-            CopyBucket.year == doc.year,
-            tuple_(col(CopyBucket.band), col(CopyBucket.bucket)).in_(buckets),
-            col(CopyBucket.document_id) != doc.id,
-        )
-        .group_by(col(CopyBucket.document_id))
-        .order_by(shared.desc(), col(CopyBucket.document_id))
-        .limit(2 * MAX_COPY_CANDIDATES)
-    ).all()
-    bands_shared = dict(nearest)
+    bands_shared = bucket_neighbours(session, doc, buckets)
     if not bands_shared:
         return None
     standing = session.exec(
@@ -294,6 +279,65 @@ def _peer_index(session: Session, doc: Document) -> PeerTextIndex | None:
     if not rows:
         return None
     return PeerTextIndex.from_signatures((str(i), agency or "", sig) for i, agency, sig in rows)
+
+
+def bucket_neighbours(session: Session, doc: Document, buckets: list[tuple[int, str]]) -> dict[int, int]:
+    """The reports sharing the most of the document's buckets → how many they share.
+
+    The nearest are the copy check's candidates: a boilerplate text that shares buckets
+    with thousands of reports is compared with the nearest standing ones only (a pool
+    twice MAX_COPY_CANDIDATES is counted: some may be superseded or still unread). On
+    PostgreSQL each bucket also gives its newest MAX_BUCKET_MEMBERS only, so that
+    counting stays bounded when a phrase is in every report of a year (100,000 reports:
+    a bucket of thousands cost 20 ms a check); a copy shares most of its source's
+    buckets, so a crowded one or two leave the source among the nearest. (SQLite, the
+    embedded default, holds one office's archive: every member is counted.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            _NEWEST_MEMBERS_SHARED,
+            {
+                "year": doc.year,
+                "document_id": doc.id,
+                "bands": [band for band, _ in buckets],
+                "buckets": [bucket for _, bucket in buckets],
+                "per_bucket": MAX_BUCKET_MEMBERS,
+                "nearest": 2 * MAX_COPY_CANDIDATES,
+            },
+        ).all()
+        return {int(document_id): int(count) for document_id, count in rows}
+    shared = func.count().label("shared")
+    nearest = session.exec(
+        select(CopyBucket.document_id, shared)
+        .where(
+            CopyBucket.year == doc.year,
+            tuple_(col(CopyBucket.band), col(CopyBucket.bucket)).in_(buckets),
+            col(CopyBucket.document_id) != doc.id,
+        )
+        .group_by(col(CopyBucket.document_id))
+        .order_by(shared.desc(), col(CopyBucket.document_id))
+        .limit(2 * MAX_COPY_CANDIDATES)
+    ).all()
+    return dict(nearest)
+
+
+# Each bucket's newest members by a backward walk of the primary key (year, bucket, band,
+# document_id); one statement whatever the number of bands.
+_NEWEST_MEMBERS_SHARED = text(
+    """
+    SELECT member.document_id, count(*) AS shared
+    FROM unnest(CAST(:bands AS integer[]), CAST(:buckets AS varchar[])) AS wanted(band, bucket)
+    CROSS JOIN LATERAL (
+        SELECT c.document_id FROM copybucket AS c
+        WHERE c.year = :year AND c.bucket = wanted.bucket AND c.band = wanted.band
+          AND c.document_id <> :document_id
+        ORDER BY c.document_id DESC
+        LIMIT :per_bucket
+    ) AS member
+    GROUP BY member.document_id
+    ORDER BY shared DESC, member.document_id
+    LIMIT :nearest
+    """
+)
 
 
 def record_copy_buckets(session: Session, doc: Document) -> None:

@@ -13,19 +13,27 @@ from sqlmodel import Session, select
 
 from services.validator import tasks as validator_tasks
 from services.validator.copied_text import band_buckets, lsh_params, text_signature
-from services.validator.tasks import _peer_index, check_document, record_copy_buckets
-from shared.models import CopyBucket, Document, Status
+from services.validator.tasks import _peer_index, bucket_neighbours, check_document, record_copy_buckets
+from shared.db import get_engine
+from shared.models import CopyBucket, Document, Status, Upload
 from shared.report import ParsedReport
 from tests.corpus.generate import render_fast
 from tests.corpus.truth import with_agency
+from tests.databases import migrated_postgresql
 from tests.review.helpers import add_document, sqlite_session, truth
 
 MIGRATION = Path(__file__).resolve().parents[2] / "shared/migrations/versions/0010_copy_buckets.py"
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    yield from sqlite_session(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def session(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    if request.param == "sqlite":
+        yield from sqlite_session(tmp_path)
+        return
+    with migrated_postgresql(monkeypatch, tmp_path), Session(get_engine(), expire_on_commit=False) as session:
+        session.add(Upload(id="u1"))
+        session.flush()
+        yield session
 
 
 def _report(seed: int, agency: str) -> tuple[str, bytes]:
@@ -124,4 +132,27 @@ def test_reports_no_longer_standing_do_not_crowd_out_a_standing_copy(
     copier = _checked(session, 22, "某县卫生健康委员会")
     index = _peer_index(session, copier)
     assert index is not None and len(index) == 1
+    assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])
+
+
+def test_a_copy_is_found_when_a_phrase_crowds_one_of_its_buckets(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bucket gives its newest members only (PostgreSQL): newer reports crowding one
+    bucket of the source leave the source in all its other buckets, still the nearest."""
+    monkeypatch.setattr(validator_tasks, "MAX_BUCKET_MEMBERS", 3)
+    source = _checked(session, 23, "某县民政局", Status.published)
+    assert source.year is not None and source.id is not None
+    band, bucket = band_buckets(source.text_signature or [])[0]
+    for index, agency in enumerate(["某县财政局", "某县教育局", "某县交通局", "某县水利局"]):
+        crowder = _checked(session, 31 + index, agency, Status.published)  # other narratives…
+        assert crowder.id is not None
+        session.add(CopyBucket(year=source.year, band=band, bucket=bucket, document_id=crowder.id))  # …one phrase
+    session.flush()
+    copier = _checked(session, 23, "某县卫生健康委员会")
+    shared = bucket_neighbours(session, copier, band_buckets(copier.text_signature or []))
+    bands = lsh_params()[0]
+    capped = session.get_bind().dialect.name == "postgresql"
+    assert shared[source.id] == (bands - 1 if capped else bands)  # the crowded bucket passed it by
+    assert max(shared, key=lambda doc_id: shared[doc_id]) == source.id
     assert any(f["rule"] == "PEER-DUP-TEXT" for f in copier.findings or [])
