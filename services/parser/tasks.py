@@ -45,7 +45,7 @@ def parse_stored_document(session: Session, doc: Document) -> StageOutcome:
 def _apply_review_corrections(session: Session, doc: Document, report: ParsedReport) -> list[str]:
     """Reviewers' corrections outlive a re-parse: the reviewer's word on a cell stands over
     whatever the parser reads again (services/review/desk.py records them)."""
-    if doc.id is None:
+    if doc.id is None or doc.parsed is None:  # a first reading: no reviewer has seen a cell yet
         return []
     rows = session.exec(
         select(CellCorrection).where(CellCorrection.document_id == doc.id).order_by(col(CellCorrection.id))

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from services.parser import parse_document
 from services.publisher.tasks import publish_approved_document
+from services.validator import tasks as validator_tasks
 from services.validator.tasks import validate_parsed_document
 from shared.db import session_scope
 from shared.models import Document, DocumentEvent, Publication, Stage, Status, Upload
@@ -135,6 +136,21 @@ def test_the_database_refuses_two_documents_with_one_version(database: None) -> 
         doc = session.get(Document, second)
         assert doc is not None
         doc.agency_norm, doc.version = row(first).agency_norm, 1
+
+
+def test_a_validator_that_loses_the_race_for_a_number_defers_and_numbers_again(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = received(report_bytes(AGENCY_A, variant=0))
+    second = received(report_bytes(AGENCY_A, variant=1))
+    validate_now(first)
+    with monkeypatch.context() as patched:  # as if it read the series before `first` took 1
+        patched.setattr(validator_tasks, "series_numbers", lambda session, doc: (None, 0))
+        with pytest.raises(DeferStage, match="numbered this series at the same moment"):
+            validate_now(second)
+    assert row(second).version is None
+    validate_now(second)
+    assert (row(first).version, row(second).version) == (1, 2)
 
 
 def test_a_version_is_assigned_once(database: None) -> None:
