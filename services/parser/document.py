@@ -64,7 +64,8 @@ class Table:
 
     def grid(self) -> list[list[Cell | None]]:
         """The expanded grid: every position a merged cell covers points at that cell."""
-        grid: list[list[Cell | None]] = [[None] * self.n_cols for _ in range(self.n_rows)]
+        width = self.n_cols
+        grid: list[list[Cell | None]] = [[None] * width for _ in range(self.n_rows)]
         for cell in self.cells:
             for r in range(cell.row, cell.row + cell.rowspan):
                 for c in range(cell.col, cell.col + cell.colspan):

@@ -15,6 +15,7 @@ dicts of ``pdf_tables`` (``orientation`` "h"/"v", ``x0``, ``x1``, ``top``, ``bot
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
@@ -118,11 +119,18 @@ def corner_cells(corners: dict[Point, dict[str, set[BBox]]]) -> list[BBox]:
         return p1[1] == p2[1] and bool(corners[p1]["h"] & corners[p2]["h"])
 
     points = sorted(corners)
+    # The corners of each vertical and each horizontal line, in order: a corner's cell
+    # closes below it on its vertical and right of it on its horizontal (a scan of every
+    # later corner made a large table's cells quadratic).
+    on_vertical: dict[float, list[Point]] = defaultdict(list)
+    on_horizontal: dict[float, list[Point]] = defaultdict(list)
+    for point in points:
+        on_vertical[point[0]].append(point)
+        on_horizontal[point[1]].append(point)
     cells: list[BBox] = []
-    for i, point in enumerate(points):
-        rest = points[i + 1 :]
-        below = [p for p in rest if p[0] == point[0]]
-        right = [p for p in rest if p[1] == point[1]]
+    for point in points:
+        below = [p for p in on_vertical[point[0]] if p[1] > point[1]]
+        right = [p for p in on_horizontal[point[1]] if p[0] > point[0]]
         cell = _smallest_cell(point, below, right, corners, connected)
         if cell is not None:
             cells.append(cell)

@@ -8,7 +8,7 @@ the one cell box that contains it (so "20" can never become "2" and "0").
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,7 +278,13 @@ def _boundaries(values: list[float]) -> list[float]:
 
 
 def _index(boundaries: list[float], value: float) -> int:
-    return min(range(len(boundaries)), key=lambda i: abs(boundaries[i] - value))
+    """The nearest boundary (the lower one on a tie); `boundaries` ascend."""
+    above = bisect_left(boundaries, value)
+    if above == 0:
+        return 0
+    if above == len(boundaries):
+        return above - 1
+    return above if boundaries[above] - value < value - boundaries[above - 1] else above - 1
 
 
 def _grid_position(xs: list[float], ys: list[float], char: Char) -> tuple[int, int] | None:
