@@ -334,7 +334,15 @@ def _write_series_pages(
     government = government_of(session, doc.agency_norm)
     versions = [portal_report(d, [], p, government, with_original=True) for d, p in earlier]
     report = portal_report(doc, versions, publication, government, with_original=True)
-    write_site(portal, report_files(report), only_reports=[report.slug], site_pages=False, stored_in=raw)
+    first = not earlier and publication is None  # no publication of the series yet: a new directory
+    write_site(
+        portal,
+        report_files(report),
+        only_reports=[report.slug],
+        site_pages=False,
+        stored_in=raw,
+        new_reports=[report.slug] if first else (),
+    )
     if publication is not None:  # a re-parse (ops reprocess) may have changed the report
         publication.site_part = site_part_of(doc.parsed or {})
         session.add(publication)

@@ -136,10 +136,14 @@ def write_site(
     only_reports: Collection[str] | None = None,
     site_pages: bool = True,
     stored_in: ObjectStore | None = None,
+    new_reports: Collection[str] = (),
 ) -> WriteResult:
     """Make the store hold exactly `files` (plus the manifest); idempotent.
 
     A `StoredFile` among `files` is copied from `stored_in` (the uploads' store).
+    `new_reports`: report slugs whose directories the caller knows were never written
+    (the database holds no publication of the series): their manifests are not read, a
+    request less for each first publication.
 
     `only_reports` (report slugs) makes the run partial, for publishing one report without
     re-rendering all others: it then covers the site pages (everything outside
@@ -159,7 +163,10 @@ def write_site(
     # less per publication.
     site = _site_manifest(store) if only_reports is None or site_pages else {}
     areas = _areas(store, only_reports, site_pages)
-    before = {area: site if area is None else read_manifest(store, area) for area in areas}
+    before = {
+        area: site if area is None else {} if area in new_reports else read_manifest(store, area)
+        for area in areas
+    }
     previous = {path: digest for entries in before.values() for path, digest in entries.items()}
     current = {path: _digest(data) for path, data in files.items()}
     changed = [path for path in current if previous.get(path) != current[path]]

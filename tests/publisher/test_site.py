@@ -319,6 +319,19 @@ def test_publishing_a_report_touches_its_own_manifest_only(tmp_path):
     assert write_site(store, build_portal(reports)).written == 0
 
 
+def test_a_first_publication_reads_no_manifest(tmp_path):
+    """The publisher knows a series' directory is new (no publication of it yet)."""
+    store = CountingStore(tmp_path)
+    write_site(store, build_portal(synthetic_reports(3)))
+    store.manifests_read.clear(), store.manifests_written.clear()
+    fresh = synthetic_reports(4)[3]
+    files = report_files(fresh)
+    result = write_site(store, files, only_reports=[fresh.slug], site_pages=False, new_reports=[fresh.slug])
+    assert store.manifests_read == [] and result.written == len(files)
+    assert store.manifests_written == [f"reports/{fresh.slug}/{REPORT_MANIFEST}"]
+    assert write_site(store, files, only_reports=[fresh.slug], site_pages=False).written == 0
+
+
 def test_a_store_with_one_manifest_of_everything_is_split_once(tmp_path):
     reports = synthetic_reports(4)
     store = LocalStore(tmp_path)
