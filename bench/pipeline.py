@@ -92,6 +92,7 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
         (since,) = conn.execute("SELECT coalesce(max(id), 0) FROM document").fetchone()  # type: ignore[misc]
     cpu_before = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto_pid)
     s3_before = s3_requests(stack.log_dir)
+    transactions_before = database_transactions(db_url)
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(send, reports))
@@ -108,6 +109,8 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
     elapsed = time.perf_counter() - started
     cpu_after = cpu_seconds_by_service(stack) | cpu_seconds_of_servers(moto_pid)
     s3_per_report = (s3_requests(stack.log_dir) - s3_before) / len(reports)
+    time.sleep(STATS_FLUSH_SECONDS)
+    transactions = (database_transactions(db_url) - transactions_before) / len(reports)
     cpu_ms = {s: (cpu_after[s] - cpu_before[s]) * 1000 / len(reports) for s in cpu_after}
     with psycopg.connect(db_url) as conn:
         latencies = [
@@ -128,6 +131,7 @@ def run_pipeline(stack: Stack, reports: list[tuple[str, bytes]], token: str, mot
     return {
         "cpu_ms": cpu_ms,
         "s3_per_report": s3_per_report,
+        "transactions_per_report": transactions,
         "stages": stages,
         "handled_twice": handled_twice,
         "throughput": len(reports) / elapsed,
@@ -224,6 +228,21 @@ def cpu_seconds_of_servers(moto_pid: int) -> dict[str, float]:
     return used
 
 
+# PostgreSQL's backends publish their counters at most once a second, and an idle one
+# about a second after its last transaction.
+STATS_FLUSH_SECONDS = 2.5
+
+
+def database_transactions(db_url: str) -> int:
+    """Transactions the run's database has committed or rolled back so far (this
+    benchmark's own status polls included: one every half second)."""
+    with psycopg.connect(db_url) as conn:
+        (count,) = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()  # type: ignore[misc]
+    return int(count)
+
+
 def s3_requests(log_dir: Path) -> int:
     """Requests the S3 server has answered so far (one log line each)."""
     return len(_ANSWERED.findall((log_dir / "moto.log").read_text(errors="replace")))
@@ -318,6 +337,7 @@ def print_run(kind: str, count: int, result: dict[str, Any]) -> None:
     cpu = ", ".join(f"{service} {ms:.0f}" for service, ms in result["cpu_ms"].items())
     print(f"CPU ms per report:       {cpu}")
     print(f"S3 requests per report:  {result['s3_per_report']:.1f}")
+    print(f"PostgreSQL transactions per report: {result['transactions_per_report']:.1f}")
     print(f"documents a stage finished twice: {result['handled_twice']}")
     for stage, wait50, wait90, work50, work90 in result["stages"]:
         print(
