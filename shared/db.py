@@ -31,6 +31,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    # An API process serves many uploads at once from its thread pool; a connection beyond
+    # pool_size is closed after its request, and PostgreSQL starts a new backend for the
+    # next (five were too few at 16 concurrent uploads).
     engine = create_engine(url, pool_size=10, max_overflow=10)
     _ping_after_idle(engine)
     return engine

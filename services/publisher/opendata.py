@@ -8,6 +8,7 @@ time — so an unchanged year is never rewritten by `write_site`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
@@ -95,15 +96,33 @@ class _ReproducibleZip(zipfile.ZipFile):
             self.writestr(arcname or filename, source.read(), compress_type, compresslevel)
 
 
+# The last workbook made for each year, by the digest of its rows: the publisher rebuilds
+# the site pages every few seconds in a season, mostly for one year's new reports, and
+# openpyxl is two thirds of a rebuild; a year whose rows did not change is not made again.
+_LAST_WORKBOOK: dict[int, tuple[str, bytes]] = {}
+
+
 def year_xlsx(reports: Sequence[PortalReport], year: int) -> bytes:
     columns = cell_columns(reports)
+    header = [*META_COLUMNS, *columns]
+    rows = [[*_meta_values(report), *(report.parsed.cells.get(key) for key in columns)] for report in reports]
+    # repr keeps the types apart (1 and 1.0 and "1" are different cells in a workbook).
+    digest = hashlib.sha256(repr((year, header, rows)).encode("utf-8")).hexdigest()
+    last = _LAST_WORKBOOK.get(year)
+    if last is not None and last[0] == digest:
+        return last[1]
+    workbook = _workbook(year, header, rows)
+    _LAST_WORKBOOK[year] = (digest, workbook)
+    return workbook
+
+
+def _workbook(year: int, header: list[str], rows: list[list[Any]]) -> bytes:
     workbook = Workbook(write_only=True)  # streaming writer: several times faster
     sheet = workbook.create_sheet(str(year))
     sheet.freeze_panes = "E2"
-    sheet.append([*META_COLUMNS, *columns])
-    for report in reports:
-        cells = report.parsed.cells
-        sheet.append([*_meta_values(report), *(cells.get(key) for key in columns)])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
     # openpyxl's save_workbook stamps the current time; write through ExcelWriter instead.
     fixed = datetime(2000, 1, 1)
     workbook.properties.created = fixed

@@ -139,22 +139,25 @@ def assign_version(session: Session, doc: Document) -> int | None:
     upload take its number), for at most the time the sweeper needs to bring a lost upload
     back. An older upload read after a later one already has its number is not a version:
     its id is returned (the later upload's) and it is kept as superseded.
-    The unique index on (agency_norm, year, version) settles two validators racing: the
-    loser's stage is deferred, and numbers again a moment later.
+    The unique index on (agency_norm, year, version) settles two validators racing.
     """
     if doc.agency_norm is None or doc.year is None:
         doc.version = 1  # no series: META-AGENCY / META-YEAR keep it off the portal
         return None
     _wait_for_earlier_uploads(session, doc)
-    newer, highest = series_numbers(session, doc)
-    if newer is not None:
-        return newer
-    doc.version = highest + 1
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise DeferStage("another validator numbered this series at the same moment") from exc
-    return None
+    session.flush()  # the savepoint below must roll back nothing but the number
+    for _ in range(5):
+        newer, highest = series_numbers(session, doc)
+        if newer is not None:
+            return newer
+        try:
+            with session.begin_nested():
+                doc.version = highest + 1
+                session.flush()
+            return None
+        except IntegrityError:  # another validator took that number first: take the next
+            continue
+    raise DeferStage("other validators kept taking the next version number of this series")
 
 
 def series_numbers(session: Session, doc: Document) -> tuple[int | None, int]:

@@ -219,13 +219,28 @@ def test_search_index_folds_names_and_ships_traditional_map():
 def test_xlsx_bytes_do_not_depend_on_the_clock(monkeypatch):
     import time
 
-    from services.publisher.opendata import year_xlsx
+    from services.publisher import opendata
 
     reports = synthetic_reports(3)
-    first = year_xlsx(reports, 2023)
+    first = opendata.year_xlsx(reports, 2023)
     real_localtime = time.localtime
     monkeypatch.setattr(time, "localtime", lambda seconds=None: real_localtime(86400 * 400))
-    assert year_xlsx(reports, 2023) == first
+    opendata._LAST_WORKBOOK.clear()  # made again, not the one kept
+    assert opendata.year_xlsx(reports, 2023) == first
+
+
+def test_a_year_whose_rows_did_not_change_keeps_its_workbook(monkeypatch):
+    from services.publisher import opendata
+
+    reports = synthetic_reports(3)
+    first = opendata.year_xlsx(reports, 2023)
+    made = []
+    real_workbook = opendata._workbook
+    monkeypatch.setattr(opendata, "_workbook", lambda *args: made.append(args) or real_workbook(*args))
+    assert opendata.year_xlsx(reports, 2023) == first and made == []
+    key = next(key for key, value in reports[0].parsed.cells.items() if isinstance(value, int))
+    reports[0].parsed.cells[key] += 1
+    assert opendata.year_xlsx(reports, 2023) != first and len(made) == 1
 
 
 def test_agencies_page_shows_each_agency_across_years():
