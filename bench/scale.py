@@ -1,13 +1,13 @@
 """Per-document cost of the validate and publish stages against a full archive (a benchmark,
 not a test).
 
-Measures a sample of new reports through the stages' own work functions
-(`validate_parsed_document`, `publish_approved_document`, in-process, no Celery) on an
-empty PostgreSQL database, then loads N documents' rows straight into it by COPY — parse
-results, findings, text signatures and their copy buckets, history, publications with
-their site part, all published under N agency names over two years — and measures a new
-sample again. What must hold: the per-document figures after N within 20 % of the empty
-database's. Then `--rss-documents` more reports go through parse, validate and publish in
+Loads N documents' rows straight into a PostgreSQL database by COPY — parse results,
+findings, text signatures and their copy buckets, history, publications with their site
+part, all published under N agency names over two years — then measures a sample of new
+reports through the stages' own work functions (`validate_parsed_document`,
+`publish_approved_document`, in-process, no Celery) on an empty database and on the
+archive, the same reports on both, in rounds alternating between the two. What must hold:
+the per-document figures on the archive within 20 % of the empty database's. Then `--rss-documents` more reports go through parse, validate and publish in
 this one process, and its resident memory is printed every 1,000: it must stay flat
 (± 10 % after the first 1,000), or a stage keeps something per document.
 
@@ -157,9 +157,9 @@ def load_archive(url: str, documents: int, old_parses: int = 0) -> float:
     return time.perf_counter() - started
 
 
-def measure_sample(sample: int, seed: int) -> dict[str, float]:
+def stage_times(sample: int, seed: int) -> dict[str, list[float]]:
     """New reports through validate then publish, each stage's work in its own transaction;
-    median and p95 milliseconds per document."""
+    the milliseconds of each document's stages. The same seed gives the same reports."""
     from services.parser import parse_document
     from services.publisher.tasks import publish_approved_document
     from services.validator.tasks import validate_parsed_document
@@ -205,11 +205,48 @@ def measure_sample(sample: int, seed: int) -> dict[str, float]:
                 loaded.status = outcome.status if stage == "publish" else Status.publishing
                 session.add(loaded)
             timings[stage].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def quantiles(timings: dict[str, list[float]]) -> dict[str, float]:
+    """Median and p95 milliseconds per document of each stage."""
     return {
         f"{stage} {q}": value
         for stage, values in timings.items()
         for q, value in (("p50", statistics.median(values)), ("p95", sorted(values)[int(0.95 * len(values))]))
     }
+
+
+ROUNDS = 5  # the sample is measured in this many rounds, alternating the two databases
+
+
+def use_database(url: str) -> None:
+    """Point this process's settings and engine at another database."""
+    from shared.db import get_engine
+    from shared.settings import get_settings
+
+    get_engine().dispose()
+    get_engine.cache_clear()
+    os.environ["NIANBAO_DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
+def compare_databases(sample: int, empty_url: str, archive_url: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The same new reports through the stages on the empty database and on the archive, in
+    rounds that alternate between the two: this machine's speed drifts by tens of per cent
+    within minutes, and measuring one database after the other measured the drift.
+    Ends pointed at the archive."""
+    timings: dict[str, dict[str, list[float]]] = {"empty": {}, "archive": {}}
+    for url in (empty_url, archive_url):  # not counted: imports, templates, first connections
+        use_database(url)
+        stage_times(3, seed=9)
+    for round_number in range(ROUNDS):
+        count = sample // ROUNDS + (1 if round_number < sample % ROUNDS else 0)
+        for label, url in (("empty", empty_url), ("archive", archive_url)):
+            use_database(url)
+            for stage, values in stage_times(count, seed=10 + round_number).items():
+                timings[label].setdefault(stage, []).extend(values)
+    return quantiles(timings["empty"]), quantiles(timings["archive"])
 
 
 def measure_reprocess(name: str, url: str, documents: int) -> float:
@@ -298,7 +335,7 @@ def measure_memory(documents: int, chunk: int = 500) -> list[tuple[int, float]]:
     """(documents so far, resident MB) after every 1,000 documents through the stages."""
     readings: list[tuple[int, float]] = []
     for start in range(0, documents, chunk):
-        measure_sample(min(chunk, documents - start), seed=100 + start // chunk)
+        stage_times(min(chunk, documents - start), seed=100 + start // chunk)
         done = min(start + chunk, documents)
         if done % 1000 == 0 or done == documents:
             readings.append((done, resident_mb()))
@@ -315,6 +352,7 @@ def main() -> None:
     parser.add_argument("--reprocess", type=int, default=0, help="archive reports to reprocess (≤ --documents)")
     args = parser.parse_args()
     name, url = create_database()
+    empty_name, empty_url = create_database()
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ |= {
             "NIANBAO_DATABASE_URL": url,
@@ -325,9 +363,10 @@ def main() -> None:
 
         try:  # each figure is printed when measured: a long run that fails later keeps them
             upgrade_schema(url)
-            empty = measure_sample(args.sample, seed=1)
+            upgrade_schema(empty_url)
             loaded = load_archive(url, args.documents, old_parses=args.reprocess)
-            print_samples(args.documents, args.sample, loaded, empty, measure_sample(args.sample, seed=2))
+            empty, full = compare_databases(args.sample, empty_url, url)
+            print_samples(args.documents, args.sample, loaded, empty, full)
             if args.reprocess:
                 rate = measure_reprocess(name, url, args.reprocess)
                 print(f"nianbao ops reprocess of {args.reprocess} stored reports: {rate:.1f} reports/s", flush=True)
@@ -336,6 +375,7 @@ def main() -> None:
         finally:
             get_engine().dispose()
             drop_database(name)
+            drop_database(empty_name)
 
 
 def print_samples(documents: int, sample: int, loaded: float, empty: dict[str, float], full: dict[str, float]) -> None:

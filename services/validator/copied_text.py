@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 from shared.report import Finding, ParsedReport
 
@@ -96,15 +96,23 @@ def band_buckets(signature: Sequence[int]) -> list[tuple[int, str]]:
 
 
 class PeerTextIndex:
-    """Narrative texts of one year's reports, for 'is this copied from another agency?'."""
+    """Narrative texts of one year's reports, for 'is this copied from another agency?'.
+
+    Holds a few dozen signatures (the copy check's nearest candidates), so a query
+    compares them all at once with numpy rather than through a MinHashLSH: LSH's own
+    candidate test (some band whose rows all agree), then the estimated similarity
+    on the whole signature. Building an LSH of 50 signatures for one query cost more than
+    the query."""
 
     def __init__(self, threshold: float = COPY_THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params())
-        self._entries: dict[str, tuple[str, np.ndarray]] = {}
+        self._position: dict[str, int] = {}
+        self._agencies: list[str] = []
+        self._signatures: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None  # the signatures stacked, made on first query
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._position)
 
     def add(self, doc_id: str, agency: str, text: str) -> list[int]:
         """Index one text; returns its signature (store it to rebuild the index later)."""
@@ -113,11 +121,14 @@ class PeerTextIndex:
         return signature
 
     def add_signature(self, doc_id: str, agency: str, signature: Sequence[int] | None) -> None:
-        if not signature or doc_id in self._entries:
+        if not signature or doc_id in self._position:
             return
-        values = np.asarray(signature, dtype=np.uint64)
-        self._entries[doc_id] = (normalise_agency_name(agency), values)
-        self._lsh.insert(doc_id, _lean(values), check_duplication=False)
+        if len(signature) != NUM_PERM:
+            raise ValueError(f"signature of {doc_id} has {len(signature)} values, not {NUM_PERM}")
+        self._position[doc_id] = len(self._signatures)
+        self._agencies.append(normalise_agency_name(agency))
+        self._signatures.append(np.asarray(signature, dtype=np.uint64))
+        self._matrix = None
 
     @classmethod
     def from_signatures(
@@ -136,24 +147,22 @@ class PeerTextIndex:
         self, signature: Sequence[int], exclude_agency: str | None = None
     ) -> list[tuple[str, str, float]]:
         """(doc_id, agency, estimated similarity) of indexed texts at or above the threshold, best first."""
-        if not signature:
+        if not signature or not self._signatures:
             return []
-        values = np.asarray(signature, dtype=np.uint64)
+        if self._matrix is None:
+            self._matrix = np.vstack(self._signatures)
+        equal = self._matrix == np.asarray(signature, dtype=np.uint64)
+        bands, rows = lsh_params()
+        candidate = equal[:, : bands * rows].reshape(len(equal), bands, rows).all(axis=2).any(axis=1)
+        similarity = equal.mean(axis=1)
         excluded = normalise_agency_name(exclude_agency) if exclude_agency else None
-        out = []
-        for doc_id in self._lsh.query(_lean(values)):
-            agency, other = self._entries[doc_id]
-            if agency == excluded:
-                continue
-            similarity = float(np.mean(values == other))
-            if similarity >= self.threshold:
-                out.append((doc_id, agency, similarity))
+        ids = list(self._position)
+        out = [
+            (ids[i], self._agencies[i], float(similarity[i]))
+            for i in np.flatnonzero(candidate & (similarity >= self.threshold))
+            if self._agencies[i] != excluded
+        ]
         return sorted(out, key=lambda t: -t[2])
-
-
-def _lean(values: np.ndarray) -> LeanMinHash:
-    """A stored signature as a MinHash LSH can hash (no permutations needed)."""
-    return LeanMinHash(seed=1, hashvalues=values, scheme=SCHEME)
 
 
 def peer_texts(report: ParsedReport) -> dict[str, str]:
