@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -57,12 +57,19 @@ def jaccard(a: str, b: str) -> float:
 
 def text_signature(text: str) -> list[int]:
     """MinHash signature of a narrative text; [] when the text is too short to compare."""
+    return list(_signature(text))
+
+
+@lru_cache(maxsize=8)
+def _signature(text: str) -> tuple[int, ...]:
+    # Kept for a few texts: the validate stage signs a report's text for its copy buckets,
+    # then the copy rule signs the same text again.
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
-        return []
+        return ()
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_permutations())
     mh.update_batch(list(grams))
-    return [int(v) for v in mh.hashvalues]
+    return tuple(int(v) for v in mh.hashvalues)
 
 
 @cache
