@@ -7,9 +7,10 @@ part, all published under N agency names over two years — then measures a samp
 reports through the stages' own work functions (`validate_parsed_document`,
 `publish_approved_document`, in-process, no Celery) on an empty database and on the
 archive, the same reports on both, in rounds alternating between the two. What must hold:
-the per-document figures on the archive within 20 % of the empty database's. Then `--rss-documents` more reports go through parse, validate and publish in
-this one process, and its resident memory is printed every 1,000: it must stay flat
-(± 10 % after the first 1,000), or a stage keeps something per document.
+the per-document figures on the archive within 20 % of the empty database's. Then
+`--rss-documents` more reports go through parse, validate and publish in this one process,
+and its resident memory is printed every 1,000: it must stay flat (± 10 % after the first
+1,000), or a stage keeps something per document.
 
 With `--reprocess N`, the archive's first N documents carry a parse from an old parser
 and their files are put in a moto S3 server; `nianbao ops reprocess --parser-version-below`
