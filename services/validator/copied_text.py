@@ -113,13 +113,11 @@ class PeerTextIndex:
 
     def __init__(self, threshold: float = COPY_THRESHOLD) -> None:
         self.threshold = threshold
-        self._position: dict[str, int] = {}
-        self._agencies: list[str] = []
-        self._signatures: list[np.ndarray] = []
+        self._entries: dict[str, tuple[str, np.ndarray]] = {}  # doc id → (agency, signature)
         self._matrix: np.ndarray | None = None  # the signatures stacked, made on first query
 
     def __len__(self) -> int:
-        return len(self._position)
+        return len(self._entries)
 
     def add(self, doc_id: str, agency: str, text: str) -> list[int]:
         """Index one text; returns its signature (store it to rebuild the index later)."""
@@ -128,13 +126,11 @@ class PeerTextIndex:
         return signature
 
     def add_signature(self, doc_id: str, agency: str, signature: Sequence[int] | None) -> None:
-        if not signature or doc_id in self._position:
+        if not signature or doc_id in self._entries:
             return
         if len(signature) != NUM_PERM:
             raise ValueError(f"signature of {doc_id} has {len(signature)} values, not {NUM_PERM}")
-        self._position[doc_id] = len(self._signatures)
-        self._agencies.append(normalise_agency_name(agency))
-        self._signatures.append(np.asarray(signature, dtype=np.uint64))
+        self._entries[doc_id] = (normalise_agency_name(agency), np.asarray(signature, dtype=np.uint64))
         self._matrix = None
 
     @classmethod
@@ -154,20 +150,20 @@ class PeerTextIndex:
         self, signature: Sequence[int], exclude_agency: str | None = None
     ) -> list[tuple[str, str, float]]:
         """(doc_id, agency, estimated similarity) of indexed texts at or above the threshold, best first."""
-        if not signature or not self._signatures:
+        if not signature or not self._entries:
             return []
         if self._matrix is None:
-            self._matrix = np.vstack(self._signatures)
+            self._matrix = np.vstack([values for _, values in self._entries.values()])
         equal = self._matrix == np.asarray(signature, dtype=np.uint64)
         bands, rows = lsh_params()
         candidate = equal[:, : bands * rows].reshape(len(equal), bands, rows).all(axis=2).any(axis=1)
         similarity = equal.mean(axis=1)
         excluded = normalise_agency_name(exclude_agency) if exclude_agency else None
-        ids = list(self._position)
+        ids, entries = list(self._entries), list(self._entries.values())
         out = [
-            (ids[i], self._agencies[i], float(similarity[i]))
+            (ids[i], entries[i][0], float(similarity[i]))
             for i in np.flatnonzero(candidate & (similarity >= self.threshold))
-            if self._agencies[i] != excluded
+            if entries[i][0] != excluded
         ]
         return sorted(out, key=lambda t: -t[2])
 
