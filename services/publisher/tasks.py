@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +21,6 @@ from celery import Task
 from sqlalchemy import case, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from services.agencies import expected_by_government, government_of
 from services.publisher import (
@@ -181,6 +181,12 @@ def site_refresh_interval(state: PortalState) -> float:
     return max(SITE_REFRESH_EVERY, (state.last_build_seconds or 0.0) / SITE_REFRESH_SHARE)
 
 
+# Per database: the time before which no rebuild request can be due, as this process last
+# read or wrote the portal state. Every publish asks; in a busy season most would read the
+# state only to find a request sent a moment ago (a transaction per publish).
+_requests_quiet_until: dict[str, datetime] = {}
+
+
 def request_site_refresh() -> bool:
     """Ask for a site rebuild if the pages are out of date and none was asked for lately.
 
@@ -188,15 +194,16 @@ def request_site_refresh() -> bool:
     the broker). Returns whether a rebuild was requested.
     """
     now = utcnow()
+    database = get_settings().database_url
+    if now < _requests_quiet_until.get(database, now):
+        return False
     with session_scope() as session:
         state = session.get(PortalState, 1)
         if state is None or state.built_seq >= state.dirty_seq:
             return False
-        recent = (
-            state.refresh_sent_at is not None
-            and (now - state.refresh_sent_at).total_seconds() < site_refresh_interval(state)
-        )
-        if recent:
+        interval = timedelta(seconds=site_refresh_interval(state))
+        if state.refresh_sent_at is not None and now - state.refresh_sent_at < interval:
+            _requests_quiet_until[database] = state.refresh_sent_at + interval
             return False
         state.refresh_sent_at = now
         session.add(state)
@@ -205,6 +212,7 @@ def request_site_refresh() -> bool:
     except Exception as exc:  # broker down: the sweeper asks again after SITE_REFRESH_EVERY
         log.warning("site refresh not queued: %s", exc)
         return False
+    _requests_quiet_until[database] = now + interval
     return True
 
 
@@ -252,27 +260,41 @@ def portal_report(
     )
 
 
-def _series_publications(doc: Document) -> Select[Document, Publication]:
-    """Published documents of the same series (bound agency, year) with their
-    publications, this one excepted."""
-    return (
-        select(Document, Publication)
-        .join(Publication, col(Publication.document_id) == col(Document.id))
-        .where(Publication.agency_norm == (doc.agency_norm or doc.agency), Publication.year == doc.year)
-        .where(col(Document.id) != doc.id)
+@dataclass
+class _SeriesOnPortal:
+    """What the portal holds of a document's series (bound agency, year)."""
+
+    own: Publication | None  # the document's own publication (a re-publish)
+    earlier: list[tuple[Document, Publication]]  # published older versions, oldest first
+    newer: Publication | None  # the newest published version above the document's
+
+
+def _series_on_portal(session: Session, doc: Document) -> _SeriesOnPortal:
+    """The series' publications in one statement (a first publication needs no more); the
+    documents of earlier versions, whose pages are rewritten, in a second one."""
+    version = doc.version or 1
+    publications = session.exec(
+        select(Publication)
+        .where(
+            or_(
+                (col(Publication.agency_norm) == (doc.agency_norm or doc.agency)) & (col(Publication.year) == doc.year),
+                col(Publication.document_id) == doc.id,
+            )
+        )
+        .order_by(col(Publication.version))
+    ).all()
+    own = next((p for p in publications if p.document_id == doc.id), None)
+    others = [p for p in publications if p.document_id != doc.id]
+    earlier = [p for p in others if p.version < version]
+    documents: dict[int | None, Document] = {}
+    if earlier:
+        query = select(Document).where(col(Document.id).in_([p.document_id for p in earlier]))
+        documents = {d.id: d for d in session.exec(query)}
+    return _SeriesOnPortal(
+        own=own,
+        earlier=[(documents[p.document_id], p) for p in earlier],
+        newer=next((p for p in reversed(others) if p.version > version), None),
     )
-
-
-def _earlier_publications(session: Session, doc: Document) -> list[tuple[Document, Publication]]:
-    """The series' earlier published versions, oldest first."""
-    query = _series_publications(doc).where(col(Publication.version) < (doc.version or 1))
-    return [(older, publication) for older, publication in session.exec(query.order_by(col(Publication.version)))]
-
-
-def _newer_publication(session: Session, doc: Document) -> Document | None:
-    query = _series_publications(doc).where(col(Publication.version) > (doc.version or 1))
-    row = session.exec(query.order_by(col(Publication.version).desc())).first()
-    return row[0] if row is not None else None
 
 
 # What the site-wide pages read of a parse result: its cells and date, and whether it prints
@@ -316,8 +338,8 @@ def write_report_pages(session: Session, doc: Document) -> PortalReport:
     """Write the report's own pages (all its versions); the site pages follow in a
     `refresh_site` run, so a season of publications rebuilds them a few times, not each time."""
     _take_series_turn(session, _series_slug(doc))
-    earlier = _earlier_publications(session, doc)
-    return _write_series_pages(session, doc, earlier, _publication(session, doc.id or 0))
+    series = _series_on_portal(session, doc)
+    return _write_series_pages(session, doc, series.earlier, series.own)
 
 
 def _write_series_pages(
@@ -353,18 +375,17 @@ def _write_series_pages(
 def publish_approved_document(session: Session, doc: Document) -> StageOutcome:
     # Hold the series' turn before looking: two publishes of one series must not cross.
     _take_series_turn(session, _series_slug(doc))
-    newer = _newer_publication(session, doc)
-    if newer is not None:
+    series = _series_on_portal(session, doc)
+    if series.newer is not None:
         # A publish that arrives late (a killed publisher's re-queued task) must not put an
         # older version back over a newer one.
         return StageOutcome(
             Status.superseded,
-            detail=f"not published: version {newer.version} (document {newer.id}) is already on "
-            f"the portal; this older version {doc.version} is kept as superseded",
+            detail=f"not published: version {series.newer.version} (document {series.newer.document_id}) "
+            f"is already on the portal; this older version {doc.version} is kept as superseded",
         )
     doc.published_at = doc.published_at or utcnow()
-    earlier = _earlier_publications(session, doc)
-    publication = _publication(session, doc.id or 0)
+    earlier, publication = series.earlier, series.own
     report = _write_series_pages(session, doc, earlier, publication)
     location = f"reports/{report.slug}/index.html"
     if publication is None:

@@ -173,16 +173,22 @@ def series_numbers(session: Session, doc: Document) -> tuple[int | None, int]:
 
 
 UNREAD = (Status.received, Status.parsing, Status.parsed, Status.validating)
+IN_THIS_STAGE = (Status.parsed, Status.validating)
 
 
 def _wait_for_earlier_uploads(session: Session, doc: Document) -> None:
+    """Defer while an earlier upload of the same agency is unread. One not parsed yet may be
+    lost or slow: it is waited for only as long as the sweeper needs to bring it back. One
+    already parsed waits in this stage's own queue (or is being checked beside this one),
+    and a lost message of it is re-sent by the sweeper: it is always waited for, or a
+    backlog left by a stopped validator would be numbered in whatever order its workers
+    took it."""
     if not doc.agency_key:
         return  # an ops upload naming no agency: its series is known only once read
     settings = get_settings()
     patience = timedelta(seconds=settings.requeue_waiting_after + settings.stage_time_limit)
     received = doc.received_at if doc.received_at.tzinfo else doc.received_at.replace(tzinfo=UTC)
-    if utcnow() - received > patience:
-        return
+    statuses = UNREAD if utcnow() - received <= patience else IN_THIS_STAGE
     earlier = session.exec(
         select(Document.id)
         .where(
@@ -190,7 +196,7 @@ def _wait_for_earlier_uploads(session: Session, doc: Document) -> None:
             col(Document.id) < doc.id,
             col(Document.version).is_(None),
             col(Document.duplicate_of).is_(None),
-            col(Document.status).in_(UNREAD),
+            col(Document.status).in_(statuses),
             or_(col(Document.year).is_(None), col(Document.year) == doc.year),
         )
         .order_by(col(Document.id))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from services.agencies import government_of
@@ -122,6 +123,31 @@ def test_a_slow_rebuild_spaces_out_the_next_ones(database: None) -> None:
     with session_scope() as session:
         state = session.get(PortalState, 1)
         assert state is not None and state.dirty_seq == 2 and state.built_seq == 1
+
+
+def test_a_publisher_that_just_asked_for_a_rebuild_does_not_read_the_state_again_until_one_may_be_due(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every publish asks for a site rebuild; one that asked (or saw a request) a moment
+    ago knows none is due yet without a transaction, and asks again once one may be."""
+    from services.publisher import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(tasks, "_requests_quiet_until", {})
+    monkeypatch.setattr(tasks.celery_app, "send_task", lambda name, **_: sent.append(name))
+    with session_scope() as session:
+        session.add(PortalState(id=1, dirty_seq=1))
+    statements: list[str] = []
+    event.listen(shared_db.get_engine(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    assert request_site_refresh() is True and len(sent) == 1
+    asked = len(statements)
+    assert request_site_refresh() is False
+    assert len(statements) == asked  # the state was not read
+
+    later = utcnow() + timedelta(seconds=SITE_REFRESH_EVERY + 1)
+    monkeypatch.setattr(tasks, "utcnow", lambda: later)
+    assert request_site_refresh() is True and len(sent) == 2
 
 
 def test_the_migration_fills_the_site_part_as_publishing_does(tmp_path: Path) -> None:

@@ -118,14 +118,30 @@ def test_other_agencies_and_other_years_do_not_wait(database: None) -> None:
 def test_an_older_upload_read_after_a_newer_one_is_kept_as_superseded(
     database: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    older = received(report_bytes(AGENCY_A, variant=0))
+    older = received(report_bytes(AGENCY_A, variant=0), status=Status.received)
     newer = received(report_bytes(AGENCY_A, variant=1))
     patience_over(monkeypatch)  # the older one's message was lost for longer than that
     validate_now(newer)
-    outcome = validate_now(older)
+    outcome = validate_now(older)  # read at last
     assert row(newer).version == 1
     assert outcome.status == Status.superseded and f"document {newer}" in outcome.detail
     assert row(older).version is None and row(older).findings is not None
+
+
+def test_an_earlier_upload_already_read_is_waited_for_however_long_the_later_one_waited(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validator stopped for a while leaves both uploads parsed, past the patience for a
+    lost one: its two workers then take them in any order, and the numbers must still
+    follow receipt."""
+    older = received(report_bytes(AGENCY_A, variant=0))  # parsed, its validate queued
+    newer = received(report_bytes(AGENCY_A, variant=1))
+    patience_over(monkeypatch)
+    with pytest.raises(DeferStage, match=f"earlier upload {older}"):
+        validate_now(newer)
+    validate_now(older)
+    validate_now(newer)
+    assert (row(older).version, row(newer).version) == (1, 2)
 
 
 def test_the_database_refuses_two_documents_with_one_version(database: None) -> None:
