@@ -170,21 +170,15 @@ def worker(
     configure_json_logging()
     lower_priority_to(get_settings().worker_nice)
 
-    celery_app.worker_main(
-        [
-            "worker",
-            "-Q",
-            queues,
-            "-c",
-            str(concurrency),
-            "-P",
-            pool,
-            "-E",
-            "--loglevel=INFO",
-            "-n",
-            f"{queues.replace(',', '+')}@%h",
-        ]
-    )
+    celery_app.worker_main(worker_arguments(queues, concurrency, pool, task_events=get_settings().task_events))
+
+
+def worker_arguments(queues: str, concurrency: int, pool: str, *, task_events: bool) -> list[str]:
+    """`celery worker`'s arguments; task events (-E) only when asked for: Flower turns
+    them on while it watches."""
+    name = f"{queues.replace(',', '+')}@%h"
+    events = ["-E"] if task_events else []
+    return ["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, *events, "--loglevel=INFO", "-n", name]
 
 
 def lower_priority_to(niceness: int) -> None:

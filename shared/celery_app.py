@@ -59,8 +59,8 @@ def make_celery(settings: Settings) -> Celery:
         task_time_limit=settings.stage_time_limit,
         # Raised inside the task first, so the stage can record why it stopped (shared/stages.py).
         task_soft_time_limit=settings.stage_soft_time_limit,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         worker_hijack_root_logger=False,
         include=[
             "services.parser.tasks",

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # Niceness of the pipeline workers (0–19): uploads and the desk's pages, where a person
     # waits, get the CPU first when both share a machine; the queue absorbs the difference.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # Celery task events (sent, received, started, succeeded: four Redis messages a task)
+    # from the start. Off: Flower turns the workers' on while it runs (its enable_events),
+    # and nothing of ours reads them (the ops summary reads the history and the broker).
+    task_events: bool = False
 
     # External portals to push publications to, as JSON:
     # [{"name": "province", "url": "https://…/hook", "secret": "…"}]

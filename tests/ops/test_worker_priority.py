@@ -1,5 +1,6 @@
-"""Workers yield the CPU to the API: their niceness must count where Linux schedules by
-session (autogroup), as it does for services started each in a session of their own."""
+"""How the workers run. They yield the CPU to the API: their niceness must count where
+Linux schedules by session (autogroup), as it does for services started each in a session
+of their own. They send Celery's task events only when asked."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def test_a_worker_alone_in_its_session_lowers_the_session_and_one_sharing_it_doe
     assert niceness_after_lowering(own_session=True) == (7, 7)
     ours = session_niceness(Path("/proc/self/autogroup").read_text().strip())
     assert niceness_after_lowering(own_session=False) == (7, ours)  # the test's session untouched
+
+
+def test_workers_send_task_events_only_when_asked() -> None:
+    """Four Redis messages a task, read by nothing of ours: off unless NIANBAO_TASK_EVENTS
+    (Flower turns the workers' on while it runs)."""
+    from services.cli import worker_arguments
+    from shared.celery_app import make_celery
+    from shared.settings import Settings
+
+    quiet, watched = make_celery(Settings()).conf, make_celery(Settings(task_events=True)).conf
+    assert (quiet.worker_send_task_events, quiet.task_send_sent_event) == (False, False)
+    assert (watched.worker_send_task_events, watched.task_send_sent_event) == (True, True)
+    assert "-E" not in worker_arguments("parse", 2, "prefork", task_events=False)
+    assert "-E" in worker_arguments("parse", 2, "prefork", task_events=True)
