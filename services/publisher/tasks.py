@@ -183,7 +183,9 @@ def site_refresh_interval(state: PortalState) -> float:
 
 # Per database: the time before which no rebuild request can be due, as this process last
 # read or wrote the portal state. Every publish asks; in a busy season most would read the
-# state only to find a request sent a moment ago (a transaction per publish).
+# state only to find a request sent a moment ago (a transaction per publish). It counts
+# SITE_REFRESH_EVERY from the last request, the shortest interval there is, so it never
+# holds back a request that the state would let through.
 _requests_quiet_until: dict[str, datetime] = {}
 
 
@@ -201,10 +203,10 @@ def request_site_refresh() -> bool:
         state = session.get(PortalState, 1)
         if state is None or state.built_seq >= state.dirty_seq:
             return False
-        interval = timedelta(seconds=site_refresh_interval(state))
-        if state.refresh_sent_at is not None and now - state.refresh_sent_at < interval:
-            _requests_quiet_until[database] = state.refresh_sent_at + interval
-            return False
+        if state.refresh_sent_at is not None:
+            _requests_quiet_until[database] = state.refresh_sent_at + timedelta(seconds=SITE_REFRESH_EVERY)
+            if (now - state.refresh_sent_at).total_seconds() < site_refresh_interval(state):
+                return False
         state.refresh_sent_at = now
         session.add(state)
     try:
@@ -212,7 +214,7 @@ def request_site_refresh() -> bool:
     except Exception as exc:  # broker down: the sweeper asks again after SITE_REFRESH_EVERY
         log.warning("site refresh not queued: %s", exc)
         return False
-    _requests_quiet_until[database] = now + interval
+    _requests_quiet_until[database] = now + timedelta(seconds=SITE_REFRESH_EVERY)
     return True
 
 
