@@ -149,6 +149,11 @@ def test_a_publisher_that_just_asked_for_a_rebuild_does_not_read_the_state_again
     monkeypatch.setattr(tasks, "utcnow", lambda: later)
     assert request_site_refresh() is True and len(sent) == 2
 
+    tasks._requests_quiet_until.clear()  # as another publish process, which saw no request
+    assert request_site_refresh() is False  # the state shows the request just sent
+    seen = len(statements)
+    assert request_site_refresh() is False and len(statements) == seen
+
 
 def test_the_migration_fills_the_site_part_as_publishing_does(tmp_path: Path) -> None:
     from alembic import command
