@@ -43,47 +43,13 @@ def tracking_per_document(documents: int) -> dict[str, float]:
         "NIANBAO_BROKER_URL": REDIS_URL,
         "NIANBAO_BROKER_KEY_PREFIX": PREFIX,
     }
-    from sqlmodel import Session
-
-    from services.parser import parse_document
-    from shared.db import get_engine, session_scope, upgrade_schema
-    from shared.models import Document, Stage, Status, Upload
-    from shared.tracking import claim_and_load, finish_stage, send_outbox_message
-    from tests.corpus.generate import FAST_STYLES, render_fast
-    from tests.corpus.truth import random_truth
+    from shared.db import get_engine, upgrade_schema
 
     try:
         upgrade_schema()
-        filename, data = render_fast(random_truth(random.Random(3)), FAST_STYLES[0])
-        parsed = parse_document(data, filename).to_json()
-        with session_scope() as session:
-            session.add(Upload(id="bench"))
-            session.flush()
-            rows = [
-                Document(upload_id="bench", filename=filename, size=len(data), sha256=str(i), storage_key="-",
-                         status=Status.parsed, parsed=parsed)
-                for i in range(documents + WARM_UP)
-            ]
-            session.add_all(rows)
-            session.flush()
-            ids = [row.id for row in rows]
         spent = dict.fromkeys(("claim and load", "outcome and outbox row", "commit", "send and mark sent"), 0.0)
-        for index, document_id in enumerate(ids):
-            marks = [time.process_time()]
-            with Session(get_engine(), expire_on_commit=False) as session:
-                claimed = claim_and_load(session, document_id or 0, Stage.validate, f"bench-{document_id}")
-                assert claimed is not None
-                claim, doc = claimed
-                marks.append(time.process_time())
-                doc.findings = []
-                session.add(doc)
-                finished = finish_stage(session, claim, Status.approved, next_stage=Stage.publish)
-                marks.append(time.process_time())
-                session.commit()
-                marks.append(time.process_time())
-            assert finished is not None and finished.next_message is not None
-            send_outbox_message(finished.next_message)
-            marks.append(time.process_time())
+        for index, document_id in enumerate(_parsed_documents(documents + WARM_UP)):
+            marks = _one_validate_stage(document_id)
             if index >= WARM_UP:
                 for step, before, after in zip(spent, marks, marks[1:], strict=False):
                     spent[step] += after - before
@@ -94,6 +60,58 @@ def tracking_per_document(documents: int) -> dict[str, float]:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{PREFIX}*"):
             client.delete(key)
+
+
+def _parsed_documents(count: int) -> list[int]:
+    """`count` documents waiting for the validate stage, each with the same parse result."""
+    from services.parser import parse_document
+    from shared.db import session_scope
+    from shared.models import Document, Status, Upload
+    from tests.corpus.generate import FAST_STYLES, render_fast
+    from tests.corpus.truth import random_truth
+
+    filename, data = render_fast(random_truth(random.Random(3)), FAST_STYLES[0])
+    parsed = parse_document(data, filename).to_json()
+    with session_scope() as session:
+        session.add(Upload(id="bench"))
+        session.flush()
+        rows = [
+            Document(
+                upload_id="bench", filename=filename, size=len(data), sha256=str(i), storage_key="-",
+                status=Status.parsed, parsed=parsed,
+            )
+            for i in range(count)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id or 0 for row in rows]
+
+
+def _one_validate_stage(document_id: int) -> list[float]:
+    """The protocol's steps on one document as shared/stages.py runs them (no work between
+    claim and outcome); this process's CPU clock before, between and after them."""
+    from sqlmodel import Session
+
+    from shared.db import get_engine
+    from shared.models import Stage, Status
+    from shared.tracking import claim_and_load, finish_stage, send_outbox_message
+
+    marks = [time.process_time()]
+    with Session(get_engine(), expire_on_commit=False) as session:
+        claimed = claim_and_load(session, document_id, Stage.validate, f"bench-{document_id}")
+        assert claimed is not None
+        claim, doc = claimed
+        marks.append(time.process_time())
+        doc.findings = []
+        session.add(doc)
+        finished = finish_stage(session, claim, Status.approved, next_stage=Stage.publish)
+        marks.append(time.process_time())
+        session.commit()
+        marks.append(time.process_time())
+    assert finished is not None and finished.next_message is not None
+    send_outbox_message(finished.next_message)
+    marks.append(time.process_time())
+    return marks
 
 
 def _cpu_seconds(pid: int) -> float:
