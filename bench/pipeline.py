@@ -163,19 +163,24 @@ class RunningProcess(NamedTuple):
 
 
 def running_processes() -> Iterator[RunningProcess]:
-    """Every process on the machine with its CPU time so far and its resident memory
-    (/proc/<pid>/stat)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    page_mb = os.sysconf("SC_PAGE_SIZE") / 1024**2
+    """Every process on the machine with its CPU time so far and its resident memory."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, rest = stat.read_text().rsplit(")", 1)
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = rest.split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
-        rss_mb = int(fields[21]) * page_mb
-        yield RunningProcess(int(stat.parent.name), head.split("(", 1)[1], int(fields[3]), seconds, rss_mb)
+        process = read_process(int(stat.parent.name))
+        if process is not None:
+            yield process
+
+
+def read_process(pid: int) -> RunningProcess | None:
+    """One process's CPU time so far and resident memory (/proc/<pid>/stat); None when it
+    has ended."""
+    try:
+        head, rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+    except OSError:
+        return None
+    fields = rest.split()
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss_mb = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    return RunningProcess(pid, head.split("(", 1)[1], int(fields[3]), seconds, rss_mb)
 
 
 # Per stage, from each document's history: the wait in its queue (the previous status to

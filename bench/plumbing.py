@@ -26,6 +26,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pipeline import read_process  # noqa: E402
 from tests.integration.stack import create_database, drop_database, start_moto  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -115,8 +116,9 @@ def _one_validate_stage(document_id: int) -> list[float]:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    process = read_process(pid)
+    assert process is not None, f"process {pid} has ended"
+    return process.cpu_seconds
 
 
 def s3_per_request(requests: int) -> dict[str, float]:
